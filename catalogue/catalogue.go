@@ -1,0 +1,137 @@
+// Package catalogue is the requirement catalogue: every conformance check by test ID, with its
+// level, the clause it enforces, its profiles and the reference defects it must catch.
+package catalogue
+
+import (
+	"bytes"
+	_ "embed"
+	"fmt"
+	"regexp"
+	"sort"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed requirements.yaml
+var requirementsYAML []byte
+
+// Levels of a requirement (RFC 2119).
+const (
+	MUST   = "MUST"
+	SHOULD = "SHOULD"
+)
+
+// Profiles a requirement can belong to.
+var Profiles = []string{"smoke", "fitconnect-receiver", "ingest", "hkr-payment"}
+
+// Clause names the passage of a document that a requirement enforces.
+type Clause struct {
+	Document string `yaml:"document" json:"document"`
+	Section  string `yaml:"section" json:"section"`
+	Source   string `yaml:"source,omitempty" json:"source,omitempty"`
+}
+
+// Requirement is one catalogue entry.
+type Requirement struct {
+	ID       string   `yaml:"id" json:"id"`
+	Level    string   `yaml:"level" json:"level"`
+	Title    string   `yaml:"title" json:"title"`
+	Profiles []string `yaml:"profiles" json:"profiles"`
+	Clause   Clause   `yaml:"clause" json:"clause"`
+	Defects  []string `yaml:"defects" json:"defects"`
+	// Decision records a choice the documents left open, with its source.
+	Decision string `yaml:"decision,omitempty" json:"decision,omitempty"`
+}
+
+// Catalogue is the parsed catalogue.
+type Catalogue struct {
+	Requirements []Requirement `yaml:"requirements"`
+	byID         map[string]*Requirement
+}
+
+var idPattern = regexp.MustCompile(`^[A-Z]{2}-[A-Z]{3}-[0-9]{3}$`)
+
+// Parse reads and checks a catalogue document.
+func Parse(data []byte) (*Catalogue, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var c Catalogue
+	if err := dec.Decode(&c); err != nil {
+		return nil, fmt.Errorf("catalogue: %w", err)
+	}
+	c.byID = map[string]*Requirement{}
+	known := map[string]bool{}
+	for _, p := range Profiles {
+		known[p] = true
+	}
+	for i := range c.Requirements {
+		r := &c.Requirements[i]
+		switch {
+		case !idPattern.MatchString(r.ID):
+			return nil, fmt.Errorf("catalogue: entry %d: test ID %q is not of the form AA-BBB-000", i+1, r.ID)
+		case c.byID[r.ID] != nil:
+			return nil, fmt.Errorf("catalogue: test ID %s appears twice", r.ID)
+		case r.Level != MUST && r.Level != SHOULD:
+			return nil, fmt.Errorf("catalogue: %s: level %q is neither MUST nor SHOULD", r.ID, r.Level)
+		case r.Title == "":
+			return nil, fmt.Errorf("catalogue: %s: no title", r.ID)
+		case r.Clause.Document == "" || r.Clause.Section == "":
+			return nil, fmt.Errorf("catalogue: %s: clause needs document and section", r.ID)
+		case len(r.Profiles) == 0:
+			return nil, fmt.Errorf("catalogue: %s: no profile", r.ID)
+		case len(r.Defects) == 0:
+			return nil, fmt.Errorf("catalogue: %s: names no defect it must catch", r.ID)
+		}
+		for _, p := range r.Profiles {
+			if !known[p] {
+				return nil, fmt.Errorf("catalogue: %s: unknown profile %q", r.ID, p)
+			}
+		}
+		c.byID[r.ID] = r
+	}
+	return &c, nil
+}
+
+var builtin *Catalogue
+
+func init() {
+	c, err := Parse(requirementsYAML)
+	if err != nil {
+		// The embedded catalogue is part of the build; a broken one must stop every command.
+		panic(err)
+	}
+	builtin = c
+}
+
+// Builtin returns the catalogue compiled into the kit.
+func Builtin() *Catalogue { return builtin }
+
+// Lookup returns the requirement with the given test ID.
+func (c *Catalogue) Lookup(id string) (Requirement, bool) {
+	r, ok := c.byID[id]
+	if !ok {
+		return Requirement{}, false
+	}
+	return *r, true
+}
+
+// IDs returns all test IDs, sorted.
+func (c *Catalogue) IDs() []string {
+	out := make([]string, 0, len(c.Requirements))
+	for _, r := range c.Requirements {
+		out = append(out, r.ID)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Defects returns every defect named by any requirement, sorted, with the IDs that claim it.
+func (c *Catalogue) Defects() map[string][]string {
+	out := map[string][]string{}
+	for _, r := range c.Requirements {
+		for _, d := range r.Defects {
+			out[d] = append(out[d], r.ID)
+		}
+	}
+	return out
+}
