@@ -1,0 +1,146 @@
+// Package check turns a catalogue entry into a Ginkgo spec: a conformance check is a small named
+// unit with a stable test ID, its level and profiles as labels, the clause it enforces, and the
+// evidence every mock recorded while it ran.
+package check
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/onsi/ginkgo/v2"
+
+	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// DefaultTimeout bounds every check that does not set its own SpecTimeout.
+const DefaultTimeout = 3 * time.Minute
+
+// Report entry names.
+const (
+	EntryClause   = "clause"
+	EntryEvidence = "evidence"
+)
+
+var (
+	mu      sync.Mutex
+	ids     = map[string]bool{}
+	unknown []string
+)
+
+// Registered returns the test IDs of every check registered so far and those that had no
+// catalogue entry.
+func Registered() (known map[string]bool, missing []string) {
+	mu.Lock()
+	defer mu.Unlock()
+	out := map[string]bool{}
+	for k := range ids {
+		out[k] = true
+	}
+	return out, append([]string(nil), unknown...)
+}
+
+// It registers the conformance check with test ID id. The spec's text is the ID and the
+// catalogue title; its labels are the ID, the level and the profiles. A spec whose ID has no
+// catalogue entry fails.
+func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
+	req, ok := catalogue.Builtin().Lookup(id)
+	mu.Lock()
+	ids[id] = true
+	if !ok {
+		unknown = append(unknown, id)
+	}
+	mu.Unlock()
+	if !ok {
+		return ginkgo.It(id+" (no catalogue entry)", func(ctx ginkgo.SpecContext) {
+			ginkgo.Fail(fmt.Sprintf("test ID %s has no entry in the requirement catalogue", id))
+		}, ginkgo.Label(id))
+	}
+	labels := ginkgo.Labels{req.ID, req.Level}
+	labels = append(labels, req.Profiles...)
+	args := []any{labels, ginkgo.SpecTimeout(DefaultTimeout)}
+	args = append(args, decorators...)
+	args = append(args, func(ctx ginkgo.SpecContext) {
+		ginkgo.AddReportEntry(EntryClause, clauseText(req), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		cursor := startEvidence(ctx)
+		ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
+			ginkgo.AddReportEntry(EntryEvidence, cursor.collect(ctx), ginkgo.ReportEntryVisibilityNever)
+		}, ginkgo.NodeTimeout(30*time.Second))
+		body(ctx)
+	})
+	return ginkgo.It(req.ID+" "+req.Title, args...)
+}
+
+
+func clauseText(r catalogue.Requirement) string {
+	s := fmt.Sprintf("%s [%s] %s — %s", r.ID, r.Level, r.Clause.Document, r.Clause.Section)
+	if r.Clause.Source != "" {
+		s += " (" + r.Clause.Source + ")"
+	}
+	if r.Decision != "" {
+		s += "; decision: " + r.Decision
+	}
+	return s
+}
+
+// SkipBecause skips the running check with the reason; it never counts as passed.
+func SkipBecause(format string, args ...any) {
+	ginkgo.Skip(fmt.Sprintf(format, args...))
+}
+
+// Evidence is what the mocks recorded during one check.
+type Evidence struct {
+	Exchanges []recorder.Exchange `json:"exchanges"`
+	Errors    []string            `json:"errors,omitempty"`
+}
+
+type evidenceCursor struct {
+	env   *runenv.Env
+	since map[string]int64
+}
+
+// lastSeq tracks, per actor, the highest sequence number already attributed to a spec, so each
+// spec's evidence holds what happened while it ran.
+var (
+	lastMu  sync.Mutex
+	lastSeq = map[string]int64{}
+)
+
+func startEvidence(ctx context.Context) *evidenceCursor {
+	env := runenv.Current()
+	c := &evidenceCursor{env: env, since: map[string]int64{}}
+	lastMu.Lock()
+	defer lastMu.Unlock()
+	for _, src := range env.Evidence {
+		ex, err := src.Exchanges(ctx, lastSeq[src.Actor])
+		if err == nil && len(ex) > 0 {
+			lastSeq[src.Actor] = ex[len(ex)-1].Seq
+		}
+		c.since[src.Actor] = lastSeq[src.Actor]
+	}
+	return c
+}
+
+func (c *evidenceCursor) collect(ctx context.Context) Evidence {
+	var ev Evidence
+	lastMu.Lock()
+	defer lastMu.Unlock()
+	for _, src := range c.env.Evidence {
+		ex, err := src.Exchanges(ctx, c.since[src.Actor])
+		if err != nil {
+			ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %v", src.Actor, err))
+			continue
+		}
+		ev.Exchanges = append(ev.Exchanges, ex...)
+		if len(ex) > 0 && ex[len(ex)-1].Seq > lastSeq[src.Actor] {
+			lastSeq[src.Actor] = ex[len(ex)-1].Seq
+		}
+	}
+	if ev.Exchanges == nil {
+		ev.Exchanges = []recorder.Exchange{}
+	}
+	return ev
+}
