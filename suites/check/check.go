@@ -74,7 +74,6 @@ func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 	return ginkgo.It(req.ID+" "+req.Title, args...)
 }
 
-
 func clauseText(r catalogue.Requirement) string {
 	s := fmt.Sprintf("%s [%s] %s — %s", r.ID, r.Level, r.Clause.Document, r.Clause.Section)
 	if r.Clause.Source != "" {
