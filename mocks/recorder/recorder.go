@@ -4,9 +4,11 @@
 package recorder
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"hash"
 	"io"
 	"net/http"
@@ -297,4 +299,25 @@ func (r *Recorder) Handler() http.Handler {
 		}
 		_ = json.NewEncoder(w).Encode(ex)
 	})
+}
+
+// Fetch reads the exchanges a mock recorded after seq from its control API at baseURL.
+func Fetch(ctx context.Context, client *http.Client, baseURL string, since int64) ([]Exchange, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+ExchangesPath+"?since="+strconv.FormatInt(since, 10), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("reading exchanges from %s: %w", baseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("reading exchanges from %s: status %d", baseURL, resp.StatusCode)
+	}
+	var out []Exchange
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return nil, fmt.Errorf("reading exchanges from %s: %w", baseURL, err)
+	}
+	return out, nil
 }
