@@ -1,0 +1,144 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"go.etcd.io/bbolt"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/reference/callback"
+	"github.com/konform/konform/reference/defects"
+	"github.com/konform/konform/reference/fitconnect"
+	"github.com/konform/konform/reference/intake"
+	"github.com/konform/konform/reference/probe"
+	"github.com/konform/konform/reference/store"
+)
+
+// Product names the reference in the probe.
+const (
+	Product        = "Konform Referenz-Fachverfahren"
+	ProductVersion = "1.0.0"
+)
+
+// BookingModule is the booking side (reference/hkr) as the application uses it.
+type BookingModule interface {
+	intake.Booker
+	Run(ctx context.Context)
+	Bookings(submissionID string) ([]contract.Booking, error)
+}
+
+// NewBookingModule builds the booking module on the store's database.
+var NewBookingModule func(db *bbolt.DB, hkrURL string, coding map[string]contract.BookingCoding, d defects.Set, log *slog.Logger) (BookingModule, error)
+
+// Run serves the reference until ctx ends, then shuts down gracefully: the listener stops,
+// in-flight requests and the running poll round finish, the store closes.
+func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	schema, err := intake.LoadMetadataSchema(cfg.SchemaDir)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	secret := cfg.ClientSecret
+	if cfg.Defects.On("token-wrong-credentials") {
+		secret += "-"
+	}
+	client := fitconnect.New(cfg.SubmissionAPIURL, cfg.TokenURL, cfg.ClientID, secret)
+
+	var booking BookingModule
+	if NewBookingModule != nil {
+		if booking, err = NewBookingModule(st.DB(), cfg.HKRURL, cfg.BookingCoding, cfg.Defects, logger.With("module", "hkr")); err != nil {
+			return fmt.Errorf("booking module: %w", err)
+		}
+	} else {
+		logger.Warn("no booking module linked: payments are stored but not booked")
+	}
+
+	opts := []intake.Option{intake.WithLogger(logger.With("module", "intake"))}
+	if booking != nil {
+		opts = append(opts, intake.WithBooker(booking))
+	}
+	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
+		MetadataSchema: schema, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
+
+	info := contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion}
+	if cfg.Defects.On("probe-wrong-contract-version") {
+		info.ContractVersion = "0"
+	}
+	probeOpts := []probe.Option{probe.WithInfo(info), probe.WithLogger(logger.With("module", "probe"))}
+	if booking != nil {
+		probeOpts = append(probeOpts, probe.WithBookings(booking.Bookings))
+	}
+	var cbOpts []callback.Option
+	cbOpts = append(cbOpts, callback.WithLogger(logger.With("module", "callback")))
+	if cfg.Defects.On("callback-no-hmac-check") {
+		cbOpts = append(cbOpts, callback.WithoutHMACCheck())
+	}
+	if cfg.Defects.On("callback-stale-timestamp-accepted") {
+		cbOpts = append(cbOpts, callback.WithoutTimestampCheck())
+	}
+	mux := http.NewServeMux()
+	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
+	mux.Handle(contract.CallbackPath, callback.New(cfg.CallbackSecret, proc.Trigger, cbOpts...))
+
+	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	logger.Info("reference Fachverfahren serving", "addr", ln.Addr().String(), "destinationId", cfg.DestinationID,
+		"defects", defectNames(cfg.Defects))
+
+	bg, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { defer wg.Done(); proc.Run(bg, cfg.PollInterval) }()
+	if booking != nil {
+		wg.Add(1)
+		go func() { defer wg.Done(); booking.Run(bg) }()
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+		err = nil
+	case err = <-serveErr:
+		err = fmt.Errorf("serve: %w", err)
+	}
+	logger.Info("shutting down")
+	shCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(shCtx); e != nil && !errors.Is(e, http.ErrServerClosed) {
+		logger.Warn("shutdown", "error", e.Error())
+	}
+	stop()
+	wg.Wait()
+	return err
+}
+
+// defectNames lists the switched-on defects for the start-up log.
+func defectNames(d defects.Set) []string {
+	out := []string{}
+	for _, n := range defects.Names() {
+		if d.On(n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
