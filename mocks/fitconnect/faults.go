@@ -1,0 +1,96 @@
+package fitconnect
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/konform/konform/mocks/recorder"
+)
+
+type faultKey struct{}
+
+func validateFault(f *Fault) error {
+	if f.PathPattern == "" {
+		return errors.New("fault: pathPattern is required")
+	}
+	if _, err := path.Match(f.PathPattern, "/"); err != nil {
+		return fmt.Errorf("fault: pathPattern %q: %v", f.PathPattern, err)
+	}
+	switch f.Kind {
+	case FaultReset:
+	case FaultStatus:
+		if f.Status < 100 || f.Status > 599 {
+			return fmt.Errorf("fault: status %d is not an HTTP status", f.Status)
+		}
+	case FaultDelay:
+		if f.DelayMS <= 0 || f.DelayMS > 600000 {
+			return fmt.Errorf("fault: delayMs %d must be 1 to 600000", f.DelayMS)
+		}
+	default:
+		return fmt.Errorf("fault: kind %q is not reset, status or delay", f.Kind)
+	}
+	if f.Count < 0 {
+		return fmt.Errorf("fault: count %d is negative", f.Count)
+	}
+	if f.Count == 0 {
+		f.Count = 1
+	}
+	f.Method = strings.ToUpper(f.Method)
+	return nil
+}
+
+// takeFault consumes one use of the first fault matching r.
+func (s *Server) takeFault(r *http.Request) *Fault {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Method != "" && f.Method != r.Method {
+			continue
+		}
+		if ok, _ := path.Match(f.PathPattern, r.URL.Path); !ok {
+			continue
+		}
+		cp := *f
+		f.Count--
+		if f.Count <= 0 {
+			s.faults = append(s.faults[:i], s.faults[i+1:]...)
+		}
+		return &cp
+	}
+	return nil
+}
+
+// reset drops the connection without reading or storing anything.
+func (s *Server) reset(w http.ResponseWriter, r *http.Request) {
+	s.rec.Add(recorder.Exchange{Direction: "inbound", Time: time.Now().UTC(), Method: r.Method,
+		URL: r.URL.RequestURI(), ReqHeaders: recorder.Redact(r.Header), Note: "fault: connection reset"})
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		// Hijacking is impossible (HTTP/2): the closest is an empty 502.
+		w.Header().Set("Connection", "close")
+		w.WriteHeader(http.StatusBadGateway)
+		return
+	}
+	_ = conn.Close()
+}
+
+// applyFault performs a status or delay fault; it reports whether the request is answered.
+func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bool {
+	switch f.Kind {
+	case FaultStatus:
+		s.problem(w, r, f.Status, probInjectedFault, http.StatusText(f.Status), fmt.Sprintf("fault: injected status %d", f.Status))
+		return true
+	case FaultDelay:
+		recorder.Note(r, fmt.Sprintf("fault: delayed %d ms", f.DelayMS))
+		select {
+		case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
+		case <-r.Context().Done():
+			return true
+		}
+	}
+	return false
+}
