@@ -102,7 +102,10 @@ func parseMessage(raw []byte) (*parsed, error) {
 	for {
 		tok, err := dec.Token()
 		if err == io.EOF {
-			return nil, malformed("empty body: no XML root element")
+			if len(bytes.TrimSpace(raw)) == 0 {
+				return nil, malformed("empty body: no XML root element")
+			}
+			return nil, malformed("not well-formed XML: no root element")
 		}
 		if err != nil {
 			return nil, malformed("not well-formed XML: %v", err)
