@@ -157,8 +157,12 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) {
 func (p *Processor) Poll(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if err := p.repostPending(ctx); err != nil {
-		p.log.Warn("re-posting pending decisions", "error", err.Error())
+	// Without the idempotency index, pending decisions are not known: the buggy variant
+	// only sees the submission again when it is listed again.
+	if !p.cfg.Defects.On("no-dedupe-on-redelivery") {
+		if err := p.repostPending(ctx); err != nil {
+			p.log.Warn("re-posting pending decisions", "error", err.Error())
+		}
 	}
 	filter := p.cfg.DestinationID
 	if p.cfg.Defects.On("poll-foreign-destination") {
