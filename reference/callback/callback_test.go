@@ -1,0 +1,49 @@
+package callback
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestCallback(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC)
+	body := `{"type":"https://schema.fitko.de/fit-connect/submission-api/callbacks/new-submissions","submissions":[]}`
+	ts := strconv.FormatInt(now.Unix(), 10)
+	stale := strconv.FormatInt(now.Add(-6*time.Minute).Unix(), 10)
+	future := strconv.FormatInt(now.Add(6*time.Minute).Unix(), 10)
+	cases := []struct {
+		name, ts, mac string
+		opts          []Option
+		want          int
+	}{
+		{"valid", ts, Sign("s3cret", ts, []byte(body)), nil, 200},
+		{"bad hmac", ts, Sign("other", ts, []byte(body)), nil, 401},
+		{"no hmac", ts, "", nil, 401},
+		{"stale", stale, Sign("s3cret", stale, []byte(body)), nil, 400},
+		{"future", future, Sign("s3cret", future, []byte(body)), nil, 400},
+		{"no timestamp", "", Sign("s3cret", "", []byte(body)), nil, 400},
+		{"defect callback-no-hmac-check", ts, "00", []Option{WithoutHMACCheck()}, 200},
+		{"defect callback-stale-timestamp-accepted", stale, Sign("s3cret", stale, []byte(body)), []Option{WithoutTimestampCheck()}, 200},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			triggered := 0
+			h := New("s3cret", func() { triggered++ }, append([]Option{WithClock(func() time.Time { return now })}, tc.opts...)...)
+			req := httptest.NewRequest(http.MethodPost, "/callbacks/fit-connect", strings.NewReader(body))
+			req.Header.Set("callback-timestamp", tc.ts)
+			req.Header.Set("callback-authentication", tc.mac)
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tc.want {
+				t.Errorf("status %d, want %d", rec.Code, tc.want)
+			}
+			if (triggered == 1) != (tc.want == 200) {
+				t.Errorf("triggered %d times", triggered)
+			}
+		})
+	}
+}
