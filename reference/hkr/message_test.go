@@ -158,3 +158,5 @@ func TestOrderValidate(t *testing.T) {
 		t.Errorf("sub-cent: %v", err)
 	}
 }
+
+func xmlUnmarshal(b []byte, v any) error { return xml.Unmarshal(b, v) }
