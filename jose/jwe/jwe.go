@@ -263,27 +263,35 @@ func Decrypt(dst io.Writer, compact io.Reader, key *rsa.PrivateKey) (DecryptResu
 		return res, fmt.Errorf("jwe: %w", err)
 	}
 	ctReader := &segmentReader{r: br}
-	dec := base64.NewDecoder(b64, ctReader)
-	buf := make([]byte, chunkSize)
+	text := make([]byte, chunkSize)
+	buf := make([]byte, b64.DecodedLen(chunkSize))
+	carry := 0 // characters of an incomplete 4-character group kept for the next round
 	for {
-		n, rerr := dec.Read(buf)
-		if n > 0 {
-			if err := gcm.open(buf[:n], buf[:n]); err != nil {
+		n, rerr := io.ReadFull(ctReader, text[carry:])
+		n += carry
+		whole := n
+		if rerr == nil {
+			whole = n &^ 3
+		}
+		if whole > 0 {
+			m, err := b64.Decode(buf, text[:whole])
+			if err != nil {
+				return res, fmt.Errorf("%w: ciphertext is not base64url: %v", ErrMalformed, err)
+			}
+			if err := gcm.open(buf[:m], buf[:m]); err != nil {
 				return res, fmt.Errorf("jwe: %w", err)
 			}
-			if _, err := dst.Write(buf[:n]); err != nil {
+			if _, err := dst.Write(buf[:m]); err != nil {
 				return res, fmt.Errorf("jwe: write plaintext: %w", err)
 			}
-			res.PlaintextLen += int64(n)
+			res.PlaintextLen += int64(m)
 		}
-		if rerr == io.EOF {
+		carry = copy(text, text[whole:n])
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
 			break
 		}
 		if rerr != nil {
-			if ctReader.err != nil {
-				return res, ctReader.err
-			}
-			return res, fmt.Errorf("%w: ciphertext is not base64url: %v", ErrMalformed, rerr)
+			return res, rerr
 		}
 	}
 	if !ctReader.dot {
@@ -394,7 +402,14 @@ func (s *segmentReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	peek, err := s.r.Peek(min(len(p), s.r.Size()))
+	want := min(len(p), s.r.Buffered())
+	if want == 0 {
+		want = 1 // makes bufio fill its buffer
+	}
+	peek, err := s.r.Peek(want)
+	if len(peek) == 1 && want == 1 && len(p) > 1 {
+		peek, _ = s.r.Peek(min(len(p), s.r.Buffered()))
+	}
 	if len(peek) == 0 {
 		if err == io.EOF {
 			s.err = fmt.Errorf("%w: input ends inside the ciphertext", ErrMalformed)
