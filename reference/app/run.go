@@ -34,8 +34,8 @@ type BookingModule interface {
 	Bookings(submissionID string) ([]contract.Booking, error)
 }
 
-// NewBookingModule builds the booking module on the store's database.
-var NewBookingModule func(db *bbolt.DB, hkrURL string, coding map[string]contract.BookingCoding, d defects.Set, log *slog.Logger) (BookingModule, error)
+// NewBookingModule builds the booking module on the store's database (tests replace it).
+var NewBookingModule func(db *bbolt.DB, hkrURL string, coding map[string]contract.BookingCoding, d defects.Set, log *slog.Logger) (BookingModule, error) = newOutboxBooking
 
 // Run serves the reference until ctx ends, then shuts down gracefully: the listener stops,
 // in-flight requests and the running poll round finish, the store closes.
