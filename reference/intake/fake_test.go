@@ -28,12 +28,12 @@ const (
 )
 
 var (
-	keysOnce                  sync.Once
-	encKey, sigKey, dsKey     *jose.JSONWebKey
-	testDestination           = "8a3f1e6c-2b4d-4f7a-9e1c-5d6b7a8c9d0e"
-	foreignDestination        = "11111111-2222-4333-8444-555555555555"
-	validXML                  = `<?xml version="1.0" encoding="UTF-8"?><xbau:baugenehmigung.antrag.0200 xmlns:xbau="http://www.xleitstelle.de/xbau/2/3/1"><nachrichtenkopf.g2g><identifikation.nachricht><nachrichtenUUID>c0ffee00-1234-4abc-8def-0123456789ab</nachrichtenUUID></identifikation.nachricht></nachrichtenkopf.g2g><antragsteller><name><familienname><name>Müller</name></familienname><namenszusatz>Dr.</namenszusatz></name></antragsteller><antragsteller><name><familienname><name>Øvergaard</name></familienname></name></antragsteller><code listVersionID="1.0">A</code></xbau:baugenehmigung.antrag.0200>`
-	pdfContent                = []byte("%PDF-1.4 lageplan")
+	keysOnce              sync.Once
+	encKey, sigKey, dsKey *jose.JSONWebKey
+	testDestination       = "8a3f1e6c-2b4d-4f7a-9e1c-5d6b7a8c9d0e"
+	foreignDestination    = "11111111-2222-4333-8444-555555555555"
+	validXML              = `<?xml version="1.0" encoding="UTF-8"?><xbau:baugenehmigung.antrag.0200 xmlns:xbau="http://www.xleitstelle.de/xbau/2/3/1"><nachrichtenkopf.g2g><identifikation.nachricht><nachrichtenUUID>c0ffee00-1234-4abc-8def-0123456789ab</nachrichtenUUID></identifikation.nachricht></nachrichtenkopf.g2g><antragsteller><name><familienname><name>Müller</name></familienname><namenszusatz>Dr.</namenszusatz></name></antragsteller><antragsteller><name><familienname><name>Øvergaard</name></familienname></name></antragsteller><code listVersionID="1.0">A</code></xbau:baugenehmigung.antrag.0200>`
+	pdfContent            = []byte("%PDF-1.4 lageplan")
 )
 
 func genKey(t testing.TB, kid, alg string) *jose.JSONWebKey {
