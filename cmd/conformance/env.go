@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bufio"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/suites/runenv"
+)
+
+const modulePath = "github.com/konform/konform"
+
+var evidenceClient = &http.Client{Timeout: 10 * time.Second}
+
+// moduleRoot finds the Konform source tree above the working folder; the docker runtime builds
+// its images from it.
+func moduleRoot() (string, bool) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", false
+	}
+	for {
+		if f, err := os.Open(filepath.Join(dir, "go.mod")); err == nil {
+			sc := bufio.NewScanner(f)
+			ok := sc.Scan() && strings.TrimSpace(sc.Text()) == "module "+modulePath
+			f.Close()
+			if ok {
+				return dir, true
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", false
+		}
+		dir = parent
+	}
+}
+
+// defaultSchemas returns $KONFORM_SPECS, or ../shared/specs beside the source tree, or "".
+func defaultSchemas() string {
+	if d := os.Getenv("KONFORM_SPECS"); d != "" {
+		return d
+	}
+	if root, ok := moduleRoot(); ok {
+		d := filepath.Join(root, "..", "shared", "specs")
+		if st, err := os.Stat(d); err == nil && st.IsDir() {
+			return d
+		}
+	}
+	return ""
+}
+
+// servicesOf lists the FIT-Connect services the fixtures are addressed to, with their schemas;
+// the SUT's destination serves exactly these.
+func servicesOf(dir string) ([]runenv.Service, error) {
+	all, err := fixtures.Load(dir)
+	if err != nil {
+		return nil, err
+	}
+	byID := map[string]*runenv.Service{}
+	for _, f := range all {
+		m := f.Manifest
+		s := byID[m.Service.Identifier]
+		if s == nil {
+			s = &runenv.Service{Identifier: m.Service.Identifier, Name: m.Service.Name}
+			byID[m.Service.Identifier] = s
+		}
+		mime := m.DataMimeType
+		if mime == "" {
+			mime = "application/xml"
+		}
+		seen := false
+		for _, sch := range s.Schemas {
+			seen = seen || sch.URI == m.SchemaURI
+		}
+		if !seen {
+			s.Schemas = append(s.Schemas, runenv.SubmissionSchema{URI: m.SchemaURI, MimeType: mime})
+		}
+	}
+	out := make([]runenv.Service, 0, len(byID))
+	for _, s := range byID {
+		out = append(out, *s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Identifier < out[j].Identifier })
+	return out, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+
+	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/report"
+)
+
+// listedCheck is one compiled-in conformance check.
+type listedCheck struct {
+	ID       string   `json:"id"`
+	Text     string   `json:"text"`
+	Labels   []string `json:"labels"`
+	Level    string   `json:"level"`
+	Profiles []string `json:"profiles"`
+	Defects  []string `json:"defects"`
+	Clause   string   `json:"clause"`
+}
+
+// cmdList prints every compiled-in check (a Ginkgo dry run) with its catalogue entry, and
+// fails when a spec has no catalogue entry or an entry has no spec.
+func cmdList(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	var captured types.Report
+	ginkgo.ReportAfterSuite("konform list", func(r ginkgo.Report) { captured = r })
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.DryRun = true
+	reporterConfig.Succinct = true
+	reporterConfig.NoColor = true
+	ginkgo.RunSpecs(failRecorder{}, "Konform conformance (list)", suiteConfig, reporterConfig)
+
+	cat := catalogue.Builtin()
+	var checks []listedCheck
+	seen := map[string]bool{}
+	var problems []string
+	for _, sr := range captured.SpecReports {
+		if sr.LeafNodeType != types.NodeTypeIt {
+			continue
+		}
+		id := report.TestID(sr.Labels())
+		c := listedCheck{ID: id, Text: sr.FullText(), Labels: sr.Labels()}
+		req, ok := cat.Lookup(id)
+		if !ok {
+			problems = append(problems, fmt.Sprintf("spec %q has no catalogue entry", sr.FullText()))
+		} else {
+			c.Level, c.Profiles, c.Defects = req.Level, req.Profiles, req.Defects
+			c.Clause = req.Clause.Document + " — " + req.Clause.Section
+		}
+		if seen[id] {
+			problems = append(problems, fmt.Sprintf("test ID %s is used by more than one spec", id))
+		}
+		seen[id] = true
+		checks = append(checks, c)
+	}
+	for _, id := range cat.IDs() {
+		if !seen[id] {
+			problems = append(problems, fmt.Sprintf("catalogue entry %s has no spec", id))
+		}
+	}
+	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
+	if *asJSON {
+		b, _ := json.MarshalIndent(map[string]any{"checks": checks, "problems": problems}, "", "  ")
+		fmt.Fprintln(stdout, string(b))
+	} else {
+		for _, c := range checks {
+			fmt.Fprintf(stdout, "%-11s %-6s %-22s %s\n", c.ID, c.Level, strings.Join(c.Profiles, ","), c.Text)
+		}
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "PROBLEM: %s\n", p)
+		}
+	}
+	if len(problems) > 0 {
+		return exitFailed
+	}
+	return exitPassed
+}

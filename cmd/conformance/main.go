@@ -1,0 +1,73 @@
+// Command conformance is the Konform conformance kit: it plays every actor around a
+// Fachverfahren — the online-service sender, the FIT-Connect delivery service, the HKR system —
+// runs the conformance suites against it and writes the reports.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+// Exit codes.
+const (
+	exitPassed      = 0
+	exitFailed      = 1
+	exitUsage       = 2
+	exitEnvironment = 3
+)
+
+// version is set at build time (-ldflags "-X main.version=...").
+var version = "0.1.0-dev"
+
+const usage = `conformance — Konform interface-conformance kit for Fachverfahren
+
+usage:
+  conformance run [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process]
+                  [--profile P[,P…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
+  conformance mocks up [--runtime auto|docker|process] [--sut-url URL] [--env-file FILE]
+  conformance selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]
+  conformance fixtures list [--dir DIR]
+  conformance fixtures validate --schemas DIR [--dir DIR]
+  conformance list [--json]
+  conformance version
+
+Without --sut-image or --sut-url, run tests the built-in reference Fachverfahren.
+Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 environment error.
+`
+
+func main() { os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr)) }
+
+func mainWithArgs(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "mocks":
+		if len(args) < 2 || args[1] != "up" {
+			fmt.Fprintln(stderr, "conformance mocks: the only verb is `mocks up`")
+			return exitUsage
+		}
+		return cmdMocksUp(args[2:], stdout, stderr)
+	case "selftest":
+		return cmdSelftest(args[1:], stdout, stderr)
+	case "fixtures":
+		return runFixtures(args[1:], stdout, stderr)
+	case "list":
+		return cmdList(args[1:], stdout, stderr)
+	case "reference":
+		return cmdReference(args[1:], stderr)
+	case "version":
+		fmt.Fprintf(stdout, "conformance %s (SUT contract v%s)\n", version, contractVersion())
+		return exitPassed
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return exitPassed
+	default:
+		fmt.Fprintf(stderr, "conformance: unknown command %q\n\n%s", args[0], usage)
+		return exitUsage
+	}
+}

@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/konform/konform/mocks/actors"
+	"github.com/konform/konform/provision"
+	"github.com/konform/konform/runtime"
+)
+
+// cmdMocksUp starts the mocks for a SUT the vendor runs themselves, prints the endpoints and the
+// SUT configuration, and keeps running until Ctrl-C.
+func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("mocks up", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	rtKind := fs.String("runtime", runtime.Auto, "where the mocks run: auto, docker or process")
+	sutURL := fs.String("sut-url", "http://127.0.0.1:8080", "where your SUT will listen (for callbacks)")
+	envPath := fs.String("env-file", "konform-sut.env", "write the SUT configuration to this file")
+	sessionPath := fs.String("mocks", defaultSessionFile, "write the session file for `run --sut-url` here")
+	fixturesDir := fs.String("fixtures", "", "fixture folder (default: the built-in corpus)")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "conformance mocks up: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if !strings.HasPrefix(*sutURL, "http://") && !strings.HasPrefix(*sutURL, "https://") {
+		fmt.Fprintf(stderr, "conformance mocks up: --sut-url must be an http(s) URL, not %q\n", *sutURL)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	_, services, err := fixtureServices(*fixturesDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
+		return exitUsage
+	}
+	workDir, err := os.MkdirTemp("", "konform-mocks-")
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
+		return exitEnvironment
+	}
+	rt, err := chooseRuntime(ctx, runOptions{runtime: *rtKind}, workDir, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
+		os.RemoveAll(workDir)
+		return codeFor(err)
+	}
+	st := &stage{rt: cleanupDir{rt, workDir}}
+	defer st.close(stderr)
+	endpoints, err := rt.StartActors(ctx, actors.Factories)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
+		return codeFor(err)
+	}
+	prov, err := provision.Run(ctx, provision.Options{
+		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
+		SUTBase: strings.TrimRight(*sutURL, "/"), SUTUsesExternal: true, SUTListen: listenOf(*sutURL), Services: services,
+	})
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: provisioning the mocks: %v\n", err)
+		return exitEnvironment
+	}
+	if err := os.WriteFile(*envPath, []byte(envFile(prov.Env)), 0o600); err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *envPath, err)
+		return exitEnvironment
+	}
+	sess := session{Runtime: rt.Name(), Endpoints: endpoints, FitConnect: prov.FitConnect, Env: prov.Env}
+	if err := sess.save(*sessionPath); err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *sessionPath, err)
+		return exitEnvironment
+	}
+	fmt.Fprintf(stdout, "Konform mocks are up (runtime %s).\n", rt.Name())
+	for _, name := range actors.Names() {
+		fmt.Fprintf(stdout, "  %-11s %s\n", name, endpoints[name].External)
+	}
+	fmt.Fprintf(stdout, "  sender client: %s (secret in %s is for the SUT only; the sender secret is not printed)\n", prov.FitConnect.Sender.ClientID, *envPath)
+	if rt.Name() == runtime.Docker {
+		fmt.Fprintln(stdout, "NOTE: the delivery service runs in Docker and cannot call back a SUT on this host; your SUT must poll. Use --runtime=process for callbacks.")
+	}
+	fmt.Fprintf(stdout, "\nSUT configuration (also in %s, mode 0600):\n%s\n", *envPath, envFile(provision.Redacted(prov.Env)))
+	fmt.Fprintf(stdout, "Then, in a second shell: conformance run --sut-url %s --mocks %s\nCtrl-C stops the mocks.\n", *sutURL, *sessionPath)
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "stopping the mocks")
+	return exitPassed
+}
+
+func listenOf(url string) string {
+	host := strings.TrimPrefix(strings.TrimPrefix(url, "http://"), "https://")
+	if i := strings.IndexByte(host, '/'); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		return host[i:]
+	}
+	return ":80"
+}

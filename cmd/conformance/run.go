@@ -1,0 +1,431 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
+	"github.com/onsi/gomega"
+
+	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/mocks/actors"
+	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/provision"
+	"github.com/konform/konform/report"
+	"github.com/konform/konform/runtime"
+	"github.com/konform/konform/suites/runenv"
+
+	_ "github.com/konform/konform/suites/smoke"
+)
+
+func contractVersion() string { return contract.Version }
+
+type runOptions struct {
+	sutImage, sutURL string
+	runtime          string
+	profiles         []string
+	labelFilter      string
+	out              string
+	schemas          string
+	fixtures         string
+	defects          []string
+	keysFile         string
+	mocksFile        string
+	quiet            bool
+}
+
+// usageError is a wrong flag or a wrong combination of flags.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, error) {
+	var o runOptions
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.sutImage, "sut-image", "", "start the SUT from this local Docker image")
+	fs.StringVar(&o.sutURL, "sut-url", "", "test the SUT already running at this URL")
+	fs.StringVar(&o.runtime, "runtime", runtime.Auto, "where the actors run: auto, docker or process")
+	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles to run")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MUST && !SM-DST-030'")
+	fs.StringVar(&o.out, "out", "conformance-report", "folder for the reports")
+	fs.StringVar(&o.schemas, "schemas", "", "folder of the official schemas (default: $KONFORM_SPECS or ../shared/specs beside the source tree)")
+	fs.StringVar(&o.fixtures, "fixtures", "", "fixture folder (default: the built-in corpus)")
+	defects := fs.String("reference-defects", "", "switch on named defects of the built-in reference (used by selftest)")
+	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this file instead of generating one (used by selftest)")
+	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session file `conformance mocks up` wrote")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
+	if err := fs.Parse(args); err != nil {
+		return o, usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if o.sutImage != "" && o.sutURL != "" {
+		return o, usageError{"give either --sut-image or --sut-url, not both"}
+	}
+	switch o.runtime {
+	case runtime.Auto, runtime.Docker, runtime.Process:
+	default:
+		return o, usageError{fmt.Sprintf("--runtime must be auto, docker or process, not %q", o.runtime)}
+	}
+	if o.sutImage != "" && o.runtime == runtime.Process {
+		return o, usageError{"--sut-image needs the docker runtime"}
+	}
+	if o.sutURL != "" && !strings.HasPrefix(o.sutURL, "http://") && !strings.HasPrefix(o.sutURL, "https://") {
+		return o, usageError{fmt.Sprintf("--sut-url must be an http(s) URL, not %q", o.sutURL)}
+	}
+	o.sutURL = strings.TrimRight(o.sutURL, "/")
+	known := map[string]bool{}
+	for _, p := range catalogue.Profiles {
+		known[p] = true
+	}
+	for _, p := range strings.Split(*profiles, ",") {
+		p = strings.TrimSpace(p)
+		if p == "" {
+			continue
+		}
+		if !known[p] {
+			return o, usageError{fmt.Sprintf("unknown profile %q (known: %s)", p, strings.Join(catalogue.Profiles, ", "))}
+		}
+		o.profiles = append(o.profiles, p)
+	}
+	if len(o.profiles) == 0 {
+		return o, usageError{"--profile names no profile"}
+	}
+	if o.labelFilter != "" {
+		if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
+			return o, usageError{fmt.Sprintf("--label-filter: %v", err)}
+		}
+	}
+	for _, d := range strings.Split(*defects, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			o.defects = append(o.defects, d)
+		}
+	}
+	if len(o.defects) > 0 && (o.sutImage != "" || o.sutURL != "") {
+		return o, usageError{"--reference-defects applies to the built-in reference only"}
+	}
+	if o.schemas == "" {
+		o.schemas = defaultSchemas()
+	} else if st, err := os.Stat(o.schemas); err != nil || !st.IsDir() {
+		return o, usageError{fmt.Sprintf("--schemas %s: not a folder", o.schemas)}
+	}
+	return o, nil
+}
+
+// filter is the Ginkgo label filter of a run: the profiles, and the user's filter.
+func (o runOptions) filter() string {
+	f := "(" + strings.Join(o.profiles, " || ") + ")"
+	if o.labelFilter != "" {
+		f += " && (" + o.labelFilter + ")"
+	}
+	return f
+}
+
+func (o runOptions) sutMode() string {
+	switch {
+	case o.sutImage != "":
+		return "image"
+	case o.sutURL != "":
+		return "url"
+	}
+	return "reference"
+}
+
+func (o runOptions) sutDescription() string {
+	switch o.sutMode() {
+	case "image":
+		return "image " + o.sutImage
+	case "url":
+		return "url " + o.sutURL
+	}
+	d := "built-in reference"
+	if len(o.defects) > 0 {
+		d += " with defects " + strings.Join(o.defects, ",")
+	}
+	return d
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	o, err := parseRunFlags("run", args, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitUsage
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, code := startStage(ctx, o, stderr)
+	if st != nil {
+		defer st.close(stderr)
+	}
+	if code != exitPassed {
+		return code
+	}
+	started := time.Now().UTC()
+	r := runSuites(o)
+	meta := report.Meta{
+		KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
+		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started, FinishedAt: time.Now().UTC(),
+	}
+	st.saveEvidence(o.out)
+	sum, err := report.Write(o.out, r, meta)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitEnvironment
+	}
+	report.Print(stdout, sum)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "conformance run: interrupted")
+		return exitEnvironment
+	}
+	if sum.Failed > 0 || !r.SuiteSucceeded && sum.Failed == 0 && len(r.SpecialSuiteFailureReasons) > 0 {
+		return exitFailed
+	}
+	return exitPassed
+}
+
+// stage is a started run: runtime, actors, provisioned SUT.
+type stage struct {
+	rt   runtime.Runtime
+	sut  runtime.SUT
+	prov *provision.Result
+	env  *runenv.Env
+}
+
+func (s *stage) close(stderr io.Writer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := s.rt.Close(ctx); err != nil {
+		fmt.Fprintf(stderr, "conformance: cleaning up: %v\n", err)
+	}
+}
+
+// saveEvidence writes the actors' and the SUT's output and the SUT configuration (secrets
+// redacted) into the report folder.
+func (s *stage) saveEvidence(out string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	dir := filepath.Join(out, "logs")
+	_ = os.MkdirAll(dir, 0o755)
+	for name, b := range s.rt.ActorLogs(ctx) {
+		_ = os.WriteFile(filepath.Join(dir, name+".log"), b, 0o644)
+	}
+	if s.sut != nil {
+		_ = os.WriteFile(filepath.Join(dir, "sut.log"), s.sut.Logs(ctx), 0o644)
+	}
+	if s.prov != nil {
+		_ = os.WriteFile(filepath.Join(out, "sut.env"), []byte(envFile(provision.Redacted(s.prov.Env))), 0o644)
+	}
+}
+
+func envFile(env map[string]string) string {
+	keys := make([]string, 0, len(env))
+	for k := range env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%s\n", k, env[k])
+	}
+	return b.String()
+}
+
+// startStage chooses the runtime, starts the mocks, provisions them, starts the SUT and installs
+// the run environment. On failure it returns the exit code; the stage (if any) must still be closed.
+func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, int) {
+	if o.sutURL != "" {
+		return attachStage(ctx, o, stderr)
+	}
+	workDir, err := os.MkdirTemp("", "konform-run-")
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return nil, exitEnvironment
+	}
+	rt, err := chooseRuntime(ctx, o, workDir, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		os.RemoveAll(workDir)
+		return nil, codeFor(err)
+	}
+	st := &stage{rt: cleanupDir{rt, workDir}}
+	fail := func(err error) (*stage, int) {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return st, codeFor(err)
+	}
+	if o.sutMode() == "reference" && o.schemas == "" {
+		return fail(usageError{"the built-in reference validates metadata against the official FIT-Connect metadata schema: pass --schemas DIR (a folder laid out like shared/specs)"})
+	}
+	fixturesDir, services, err := fixtureServices(o.fixtures)
+	if err != nil {
+		return fail(err)
+	}
+	endpoints, err := rt.StartActors(ctx, actors.Factories)
+	if err != nil {
+		return fail(err)
+	}
+	sutBase, listen := rt.SUTBase()
+	var keys *provision.Keys
+	if o.keysFile != "" {
+		if keys, err = provision.LoadKeys(o.keysFile); err != nil {
+			return fail(usageError{err.Error()})
+		}
+	}
+	prov, err := provision.Run(ctx, provision.Options{
+		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
+		SUTBase: sutBase, SUTListen: listen, Services: services, Keys: keys,
+	})
+	if err != nil {
+		return fail(fmt.Errorf("%w: %v", runtime.ErrEnvironment, err))
+	}
+	st.prov = prov
+	spec := runtime.SUTSpec{Image: o.sutImage, Env: prov.Env}
+	if o.sutMode() == "reference" {
+		spec.Reference = &runtime.ReferenceSpec{Defects: o.defects, SchemaDir: o.schemas}
+	}
+	sut, err := rt.StartSUT(ctx, spec)
+	if err != nil {
+		return fail(err)
+	}
+	st.sut = sut
+	st.install(o, endpoints, prov.FitConnect, fixturesDir, workDir)
+	return st, exitPassed
+}
+
+// attachStage reaches a SUT given by URL and the mocks `mocks up` started for it.
+func attachStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, int) {
+	sut, err := runtime.ReachURL(ctx, o.sutURL, "")
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return nil, exitEnvironment
+	}
+	sess, err := loadSession(o.mocksFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return nil, exitUsage
+	}
+	fixturesDir, _, err := fixtureServices(o.fixtures)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return nil, exitUsage
+	}
+	rt := attached{sess}
+	if sut, err = rt.StartSUT(ctx, runtime.SUTSpec{URL: o.sutURL}); err != nil {
+		fmt.Fprintf(stderr, "conformance: %v\n", err)
+		return nil, exitEnvironment
+	}
+	st := &stage{rt: rt, sut: sut, prov: &provision.Result{FitConnect: sess.FitConnect, Env: sess.Env}}
+	st.install(o, sess.Endpoints, sess.FitConnect, fixturesDir, "")
+	return st, exitPassed
+}
+
+func fixtureServices(dir string) (string, []runenv.Service, error) {
+	if dir == "" {
+		var err error
+		if dir, err = fixtures.Default(); err != nil {
+			return "", nil, usageError{fmt.Sprintf("no fixtures: %v (pass --fixtures DIR)", err)}
+		}
+	}
+	services, err := servicesOf(dir)
+	if err != nil {
+		return "", nil, usageError{err.Error()}
+	}
+	return dir, services, nil
+}
+
+// install hands the run's environment to the suites.
+func (st *stage) install(o runOptions, endpoints map[string]runenv.Endpoint, fc runenv.FitConnect, fixturesDir, workDir string) {
+	env := &runenv.Env{
+		Runtime: st.rt.Name(), SUTMode: o.sutMode(), FitConnect: fc, HKR: endpoints[actors.HKR],
+		SUT: st.sut, SchemasDir: o.schemas, FixturesDir: fixturesDir, WorkDir: workDir,
+	}
+	for _, name := range actors.Names() {
+		url := endpoints[name].External
+		env.Evidence = append(env.Evidence, runenv.ExchangeSource{Actor: name, Exchanges: func(ctx context.Context, since int64) ([]recorder.Exchange, error) {
+			return recorder.Fetch(ctx, evidenceClient, url, since)
+		}})
+	}
+	runenv.Set(env)
+	st.env = env
+}
+
+func codeFor(err error) int {
+	var ue usageError
+	switch {
+	case errors.As(err, &ue), errors.Is(err, runtime.ErrUsage):
+		return exitUsage
+	default:
+		return exitEnvironment
+	}
+}
+
+// cleanupDir removes the run's work folder after the runtime closed.
+type cleanupDir struct {
+	runtime.Runtime
+	dir string
+}
+
+func (c cleanupDir) Close(ctx context.Context) error {
+	err := c.Runtime.Close(ctx)
+	os.RemoveAll(c.dir)
+	return err
+}
+
+func chooseRuntime(ctx context.Context, o runOptions, workDir string, stderr io.Writer) (runtime.Runtime, error) {
+	kind := o.runtime
+	if kind == runtime.Auto {
+		if err := runtime.DockerAvailable(ctx); err != nil {
+			if o.sutImage != "" {
+				return nil, fmt.Errorf("%w (--sut-image needs Docker)", err)
+			}
+			fmt.Fprintf(stderr, "WARNING: %v — using the process runtime: mocks run inside this process, not in containers\n", err)
+			kind = runtime.Process
+		} else {
+			kind = runtime.Docker
+		}
+	}
+	if kind == runtime.Process {
+		return runtime.NewProcess(workDir)
+	}
+	root, _ := moduleRoot()
+	runID := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	return runtime.NewDocker(ctx, runID, workDir, root)
+}
+
+// runSuites runs the compiled-in Ginkgo suites once and returns Ginkgo's report.
+func runSuites(o runOptions) types.Report {
+	var captured types.Report
+	ginkgo.ReportAfterSuite("konform report", func(r ginkgo.Report) { captured = r })
+	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
+	suiteConfig.LabelFilter = o.filter()
+	suiteConfig.Timeout = 2 * time.Hour
+	suiteConfig.RandomSeed = time.Now().UnixNano()
+	reporterConfig.NoColor = true
+	if o.quiet {
+		reporterConfig.Succinct = true
+		reporterConfig.SilenceSkips = true
+	}
+	gomega.RegisterFailHandler(ginkgo.Fail)
+	ginkgo.RunSpecs(failRecorder{}, "Konform conformance", suiteConfig, reporterConfig)
+	return captured
+}
+
+// failRecorder satisfies Ginkgo's testing interface; verdicts are read from the report.
+type failRecorder struct{}
+
+func (failRecorder) Fail() {}

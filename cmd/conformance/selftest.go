@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+
+	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/provision"
+	"github.com/konform/konform/report"
+	"github.com/konform/konform/selftest"
+)
+
+// cmdSelftest runs the suites against the clean reference and once per defect, each run a
+// child process of this binary in the process runtime, and prints the kill matrix.
+func cmdSelftest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles")
+	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "folder for each run's reports")
+	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS or ../shared/specs)")
+	parallel := fs.Int("parallel", 2, "runs at a time")
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "conformance selftest: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	var plist []string
+	for _, p := range strings.Split(*profiles, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			plist = append(plist, p)
+		}
+	}
+	if *schemas == "" {
+		*schemas = defaultSchemas()
+	}
+	if *schemas == "" {
+		fmt.Fprintln(stderr, "conformance selftest: the reference needs the official schemas: pass --schemas DIR")
+		return exitUsage
+	}
+	self, err := os.Executable()
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance selftest: %v\n", err)
+		return exitEnvironment
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	tmp, err := os.MkdirTemp("", "konform-selftest-")
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance selftest: %v\n", err)
+		return exitEnvironment
+	}
+	defer os.RemoveAll(tmp)
+	// One key set serves every run of the self-test; generating RSA 4096 keys per run would
+	// dominate its time.
+	keys, err := provision.NewKeys()
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance selftest: %v\n", err)
+		return exitEnvironment
+	}
+	keysFile := filepath.Join(tmp, "keys.json")
+	if err := keys.Save(keysFile); err != nil {
+		fmt.Fprintf(stderr, "conformance selftest: %v\n", err)
+		return exitEnvironment
+	}
+
+	cat := catalogue.Builtin()
+	plan := selftest.NewPlan(cat, plist)
+	run := func(ctx context.Context, defect string, profiles []string) (report.Summary, error) {
+		name := defect
+		if name == "" {
+			name = "clean"
+		}
+		dir := filepath.Join(*out, name)
+		args := []string{"run", "--runtime=process", "--quiet", "--out", dir, "--keys-file", keysFile,
+			"--schemas", *schemas, "--profile", strings.Join(profiles, ",")}
+		if defect != "" {
+			args = append(args, "--reference-defects", defect)
+		}
+		cmd := exec.CommandContext(ctx, self, args...)
+		var buf bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &buf, &buf
+		err := cmd.Run()
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code != exitFailed {
+			return report.Summary{}, fmt.Errorf("exit %d: %v\n%s", code, err, tailString(buf.String(), 3000))
+		}
+		_ = os.WriteFile(filepath.Join(dir, "console.log"), buf.Bytes(), 0o644)
+		return report.ReadSummary(filepath.Join(dir, report.SummaryFile))
+	}
+	res := selftest.Run(ctx, cat, plan, run, *parallel, stdout)
+	selftest.PrintMatrix(stdout, cat, res)
+	if ctx.Err() != nil {
+		fmt.Fprintln(stderr, "conformance selftest: interrupted")
+		return exitEnvironment
+	}
+	if !res.OK() {
+		fmt.Fprintln(stdout, "\nSELFTEST FAILED:")
+		for _, p := range res.Problems {
+			fmt.Fprintf(stdout, "  - %s\n", p)
+		}
+		return exitFailed
+	}
+	fmt.Fprintf(stdout, "\nselftest passed: the clean reference passes every check, and all %d defects are caught\n", len(res.Runs))
+	return exitPassed
+}
+
+func tailString(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}

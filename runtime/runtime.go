@@ -1,0 +1,84 @@
+// Package runtime starts and stops the actors of a run — the mocks and the SUT — either as
+// containers on a Docker network of the run's own (locally built scratch images, nothing pulled)
+// or inside the kit's process. The suites run unchanged on both.
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/konform/konform/suites/runenv"
+)
+
+// Kinds of runtime.
+const (
+	Docker  = "docker"
+	Process = "process"
+	Auto    = "auto"
+)
+
+// MockPort is the port every actor listens on inside its container.
+const MockPort = 8080
+
+// ActorFactory makes the HTTP handler of one mock actor. dataDir is a private scratch folder.
+type ActorFactory = func(dataDir string) (http.Handler, error)
+
+// SUTSpec says which SUT to start and with what configuration.
+type SUTSpec struct {
+	// Image is a vendor's SUT image (docker runtime only).
+	Image string
+	// Reference starts the built-in reference Fachverfahren.
+	Reference *ReferenceSpec
+	// URL is an already running SUT; nothing is started.
+	URL string
+	// Env is the contract configuration (docs/sut-contract.md §1) with the URLs as the SUT reaches them.
+	Env map[string]string
+	// Files are copied into the SUT before start: container path → host path (docker), or set
+	// by path in Env (process).
+	Files map[string]string
+}
+
+// ReferenceSpec configures the built-in reference Fachverfahren.
+type ReferenceSpec struct {
+	Defects []string
+	// SchemaDir holds the official schemas the reference validates metadata with.
+	SchemaDir string
+}
+
+// SUT is a started (or reached) SUT.
+type SUT interface {
+	runenv.SUT
+	// Logs returns what the SUT printed so far (empty for a URL SUT).
+	Logs(ctx context.Context) []byte
+}
+
+// Runtime starts actors and the SUT and removes them again.
+type Runtime interface {
+	Name() string
+	// StartActors starts the named mocks and returns their endpoints by name.
+	StartActors(ctx context.Context, actors map[string]ActorFactory) (map[string]runenv.Endpoint, error)
+	// SUTBase returns the SUT's base URL as the actors reach it and the listen address to hand
+	// to the SUT, for a SUT the runtime will start.
+	SUTBase() (internal string, listen string)
+	// StartSUT starts (or reaches) the SUT and waits until its probe answers.
+	StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
+	// ActorLogs returns each actor's output, for the report's evidence folder.
+	ActorLogs(ctx context.Context) map[string][]byte
+	// Close removes every container, network, image, process and file of the run. It is safe to
+	// call more than once and after a failed start.
+	Close(ctx context.Context) error
+}
+
+// ErrEnvironment marks failures of the environment rather than of the SUT's conformance: no
+// Docker engine, SUT unreachable, an image that cannot be built.
+var ErrEnvironment = errors.New("environment error")
+
+func envErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrEnvironment, fmt.Sprintf(format, args...))
+}
+
+// ReadyTimeout bounds how long a SUT may take to answer its probe after start.
+const ReadyTimeout = 60 * time.Second

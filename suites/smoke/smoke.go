@@ -1,0 +1,87 @@
+// Package smoke holds the first checks every SUT meets: it speaks the contract, it can log in
+// to the delivery service, and it keeps to its own destination.
+package smoke
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/suites/check"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// smokeFixture is a small, complete submission every SUT must be able to take in.
+const smokeFixture = "bg-0200-minimal"
+
+var _ = Describe("Smoke", func() {
+	check.It("SM-PRB-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		info, err := drive.Probe(env).Info(ctx)
+		Expect(err).NotTo(HaveOccurred(), "GET %s", contract.ProbeInfoPath)
+		Expect(info.ContractVersion).To(Equal(contract.Version), "the SUT speaks contract version %q; this kit speaks %q", info.ContractVersion, contract.Version)
+		Expect(info.Product).NotTo(BeEmpty(), "the probe names no product")
+	})
+
+	check.It("SM-TOK-020", func(ctx SpecContext) {
+		env := runenv.Current()
+		// The SUT logs in on its own schedule; a listing of its destination that the delivery
+		// service answered 200 proves it holds a token issued for its subscriber credentials.
+		Eventually(func(g Gomega) {
+			all, err := recorder.Fetch(ctx, evidenceHTTP, env.FitConnect.External, 0)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(subscriberCalls(all, env.FitConnect.DestinationID)).To(ContainElement(200),
+				"no listing of destination %s answered 200: the SUT did not obtain a working token", env.FitConnect.DestinationID)
+		}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+	})
+
+	check.It("SM-DST-030", func(ctx SpecContext) {
+		env := runenv.Current()
+		f, err := drive.Fixture(env, smokeFixture)
+		Expect(err).NotTo(HaveOccurred())
+		foreign, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.DestinationID = env.FitConnect.ForeignDestinationID })
+		Expect(err).NotTo(HaveOccurred())
+		// A submission to the SUT's own destination, sent after the foreign one: once the SUT
+		// decided it, the SUT has polled since the foreign one was waiting.
+		own, err := drive.Send(ctx, env, f)
+		Expect(err).NotTo(HaveOccurred())
+		wctx, cancel := drive.Within(ctx, 60*time.Second)
+		defer cancel()
+		_, decided, err := drive.AwaitDecision(wctx, env, own.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(decided).To(BeTrue(), "the SUT never decided submission %s to its own destination", own.SubmissionID)
+		// One more poll interval for a SUT that handles destinations one after the other.
+		time.Sleep(2 * time.Second)
+
+		_, found, err := drive.Probe(env).Record(ctx, foreign.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeFalse(), "the SUT took in submission %s, addressed to destination %s, which is not its own", foreign.SubmissionID, env.FitConnect.ForeignDestinationID)
+		subs, err := drive.Control(env).Submissions(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		for _, s := range subs {
+			if s.ID == foreign.SubmissionID {
+				Expect(s.State).To(Equal("submitted"), "the SUT changed the state of a submission to another destination")
+			}
+		}
+	})
+})
+
+var evidenceHTTP = &http.Client{Timeout: 10 * time.Second}
+
+// subscriberCalls returns the statuses of the listings of destination id the mock answered.
+func subscriberCalls(all []recorder.Exchange, id string) []int {
+	var out []int
+	for _, e := range all {
+		if e.Method == "GET" && strings.HasPrefix(e.URL, "/v1/submissions?") && strings.Contains(e.URL, "destinationId="+id) {
+			out = append(out, e.Status)
+		}
+	}
+	return out
+}
