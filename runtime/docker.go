@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/moby/moby/api/types/build"
+	"github.com/moby/moby/api/types/container"
+	dnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -51,6 +54,10 @@ type DockerRuntime struct {
 func init() {
 	// Ryuk would need an image from a registry; the run removes what it made itself.
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	// Ports are published on loopback only; without this, testcontainers would address them
+	// through the Docker bridge gateway whenever the kit itself runs inside a container.
+	os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
+	tclog.SetDefault(tclog.NewNoopLogger())
 }
 
 // DockerAvailable answers whether a Docker engine answers within a few seconds.
@@ -118,7 +125,7 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 	for name := range actors {
 		c, err := d.run(ctx, name, image, nw,
 			testcontainers.WithCmd("serve", "--actor", name, "--listen", fmt.Sprintf(":%d", MockPort), "--data-dir", "/tmp/"+name),
-			testcontainers.WithWaitStrategy(wait.ForHTTP("/_konform/health").WithPort(mockPort()).WithStartupTimeout(30*time.Second)),
+			testcontainers.WithWaitStrategy(wait.ForHTTP("/_konform/health").WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(30*time.Second)),
 		)
 		if err != nil {
 			return nil, fmt.Errorf("starting mock %s: %w", name, err)
@@ -139,7 +146,11 @@ func (d *DockerRuntime) run(ctx context.Context, name, image string, nw *testcon
 		testcontainers.WithLogger(d.logger),
 		testcontainers.WithName(fmt.Sprintf("konform-%s-%s", d.runID, name)),
 		testcontainers.WithLabels(d.labels()),
-		testcontainers.WithExposedPorts("127.0.0.1::" + mockPort()),
+		testcontainers.WithExposedPorts(mockPort()),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			// Published on loopback only: nothing of the run is reachable from other hosts.
+			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+		}),
 		network.WithNetwork([]string{name}, nw),
 	}
 	all = append(all, opts...)
@@ -211,7 +222,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	}
 	opts := []testcontainers.ContainerCustomizer{
 		testcontainers.WithEnv(env),
-		testcontainers.WithWaitStrategy(wait.ForHTTP(contract.ProbeInfoPath).WithPort(mockPort()).WithStartupTimeout(ReadyTimeout)),
+		testcontainers.WithWaitStrategy(wait.ForHTTP(contract.ProbeInfoPath).WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(ReadyTimeout)),
 	}
 	if len(files) > 0 {
 		opts = append(opts, testcontainers.WithFiles(files...))
