@@ -4,7 +4,7 @@ package catalogue
 
 import (
 	"bytes"
-	_ "embed"
+	"embed"
 	"fmt"
 	"regexp"
 	"sort"
@@ -12,8 +12,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-//go:embed requirements.yaml
-var requirementsYAML []byte
+//go:embed requirements/*.yaml
+var requirementFiles embed.FS
 
 // Levels of a requirement (RFC 2119).
 const (
@@ -94,8 +94,47 @@ func Parse(data []byte) (*Catalogue, error) {
 
 var builtin *Catalogue
 
+// ParseFiles reads the catalogue from one or more documents, in order.
+func ParseFiles(files map[string][]byte) (*Catalogue, error) {
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var all bytes.Buffer
+	all.WriteString("requirements:\n")
+	for _, n := range names {
+		dec := yaml.NewDecoder(bytes.NewReader(files[n]))
+		dec.KnownFields(true)
+		var part Catalogue
+		if err := dec.Decode(&part); err != nil {
+			return nil, fmt.Errorf("catalogue %s: %w", n, err)
+		}
+		b, err := yaml.Marshal(part.Requirements)
+		if err != nil {
+			return nil, err
+		}
+		if len(part.Requirements) > 0 {
+			all.Write(b)
+		}
+	}
+	return Parse(all.Bytes())
+}
+
 func init() {
-	c, err := Parse(requirementsYAML)
+	entries, err := requirementFiles.ReadDir("requirements")
+	if err != nil {
+		panic(err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		b, err := requirementFiles.ReadFile("requirements/" + e.Name())
+		if err != nil {
+			panic(err)
+		}
+		files[e.Name()] = b
+	}
+	c, err := ParseFiles(files)
 	if err != nil {
 		// The embedded catalogue is part of the build; a broken one must stop every command.
 		panic(err)

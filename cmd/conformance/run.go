@@ -29,6 +29,9 @@ import (
 	"github.com/konform/konform/runtime"
 	"github.com/konform/konform/suites/runenv"
 
+	_ "github.com/konform/konform/suites/fitconnect"
+	_ "github.com/konform/konform/suites/hkr"
+	_ "github.com/konform/konform/suites/ingest"
 	_ "github.com/konform/konform/suites/smoke"
 )
 
