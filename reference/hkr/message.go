@@ -75,7 +75,11 @@ func buildMessage(a anordnung, d defects.Set) ([]byte, string, error) {
 		return nil, "", err
 	}
 	ao := root.CreateElement("xfn:aODoppisch")
-	ao.CreateElement("xfn:anordnungsDatum").SetText(day.Format(time.DateOnly))
+	date := day.Format(time.DateOnly)
+	if d.On(DefectDateTimeDates) {
+		date = day.Format(time.RFC3339)
+	}
+	ao.CreateElement("xfn:anordnungsDatum").SetText(date)
 	ao.CreateElement("xfn:anordnungsNummerExtern").SetText(a.nummerExtern)
 	ao.CreateElement("xfn:anzahlPositionen").SetText(strconv.Itoa(len(a.items)))
 	ao.CreateElement("xfn:gesamtbetrag").SetText(total)
@@ -116,8 +120,8 @@ func buildMessage(a anordnung, d defects.Set) ([]byte, string, error) {
 			k.CreateElement("xfn:kontierungszusatz").SetText(a.coding.Haushaltsstelle)
 		}
 		g := pos.CreateElement("xfn:geldbetrag")
-		g.CreateElement("xfn:brutto").SetText(it.Amount.StringFixed(2))
-		g.CreateElement("xfn:faelligkeit").SetText(day.Format(time.DateOnly))
+		g.CreateElement("xfn:brutto").SetText(brutto(it.Amount, d))
+		g.CreateElement("xfn:faelligkeit").SetText(date)
 	}
 	if msgType == TypeAOMitPersonDoppisch {
 		pn := root.CreateElement("xfn:personKomplett").CreateElement("xfn:personNat")
@@ -149,6 +153,15 @@ func gesamtbetrag(items []Item, d defects.Set) (string, error) {
 		sum = sum.Add(it.Amount)
 	}
 	return sum.StringFixed(2), nil
+}
+
+// brutto renders one position's amount with two fraction digits.
+func brutto(amount decimal.Decimal, d defects.Set) string {
+	if d.On(DefectFloatArithmetic) {
+		cents := int64(amount.InexactFloat64() * 100)
+		return fmt.Sprintf("%d.%02d", cents/100, cents%100)
+	}
+	return amount.StringFixed(2)
 }
 
 // apNummer numbers positions gaplessly from 1, as the XSD documentation demands.

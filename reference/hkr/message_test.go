@@ -72,6 +72,14 @@ func TestMessagesValidateAgainstXSD(t *testing.T) {
 	noMethod.PaymentMethod = "OTHER"
 	noMethod.CaseReference = ""
 	cases := map[string]Order{"single": testOrder(), "two items": multiItem(), "big": big, "payer": payer, "other method": noMethod}
+	// Every payment method and every amount the fixtures carry.
+	for _, m := range []string{"GIROPAY", "PAYDIRECT", "CREDITCARD", "PAYPAL", "INVOICE", "OTHER"} {
+		for _, a := range []string{"0.01", "0.10", "0.20", "0.30", "1.01", "4.35", "123.45", "250.00", "4711.00", "999999.99"} {
+			o := testOrder()
+			o.PaymentMethod, o.Amount = m, dec(a)
+			cases[m+" "+a] = o
+		}
+	}
 	for name, ord := range cases {
 		t.Run(name, func(t *testing.T) {
 			b, typ := build(t, ord, nil)
@@ -116,6 +124,30 @@ func TestDefectFloatArithmetic(t *testing.T) {
 	bad := view(t, b).Total
 	if clean != "0.30" || bad == clean || !strings.HasPrefix(bad, "0.3000000") {
 		t.Fatalf("clean %q, defect %q", clean, bad)
+	}
+}
+
+func TestDefectFloatArithmeticTruncatesCents(t *testing.T) {
+	for amount, want := range map[string]string{"4.35": "4.34", "0.29": "0.28", "123.45": "123.45"} {
+		o := testOrder()
+		o.Amount = dec(amount)
+		if got := view(t, mustBuild(t, o)).Pos[0].Brutto; got != amount {
+			t.Errorf("clean brutto of %s: %q", amount, got)
+		}
+		b, _ := build(t, o, defects.Set{DefectFloatArithmetic: true})
+		if got := view(t, b).Pos[0].Brutto; got != want {
+			t.Errorf("defect brutto of %s: %q, want %q", amount, got, want)
+		}
+	}
+}
+
+func TestDefectDateTimeDatesBreaksXSD(t *testing.T) {
+	b, _ := build(t, testOrder(), defects.Set{DefectDateTimeDates: true})
+	if !bytes.Contains(b, []byte("<xfn:anordnungsDatum>2026-11-30T09:15:03Z<")) {
+		t.Fatalf("anordnungsDatum not a date-time:\n%s", b)
+	}
+	if ok, _ := xsdValid(t, "xfinanz-nachricht-kasse-import.xsd", b); ok {
+		t.Error("a date-time anordnungsDatum passed the XSD")
 	}
 }
 

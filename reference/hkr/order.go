@@ -20,6 +20,9 @@ const (
 	DefectWrongKassenzeichen   = "wrong-kassenzeichen"
 	DefectBookFailedPayment    = "book-failed-payment"
 	DefectGapInAPNummer        = "gap-in-apnummer"
+	DefectRebookOnRedelivery   = "rebook-on-redelivery"
+	DefectSwallowRejection     = "swallow-hkr-rejection"
+	DefectDateTimeDates        = "anordnungsdatum-as-datetime"
 )
 
 // Payment states of FIT-Connect paymentInformation.status.

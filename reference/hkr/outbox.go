@@ -129,13 +129,18 @@ func (o *Outbox) Enqueue(ord Order) error {
 	}
 	queued := false
 	err = o.db.Update(func(tx *bbolt.Tx) error {
-		orders := tx.Bucket(bucketOrders)
-		if orders.Get([]byte(ord.SubmissionID)) != nil {
+		rec, exists, err := getStored(tx, ord.SubmissionID)
+		if err != nil {
+			return err
+		}
+		if exists && !o.d.On(DefectRebookOnRedelivery) {
 			return nil
 		}
-		rec := stored{Order: ord, Bookings: []storedBooking{}}
+		if !exists {
+			rec = stored{Order: ord, Bookings: []storedBooking{}}
+		}
 		if due {
-			b, err := o.newBooking(tx, ord)
+			b, err := o.newBooking(tx, ord, len(rec.Bookings)+1)
 			if err != nil {
 				return err
 			}
@@ -165,7 +170,7 @@ func (o *Outbox) poke() {
 	}
 }
 
-func (o *Outbox) newBooking(tx *bbolt.Tx, ord Order) (storedBooking, error) {
+func (o *Outbox) newBooking(tx *bbolt.Tx, ord Order, n int) (storedBooking, error) {
 	kz := strings.TrimSpace(ord.Kassenzeichen)
 	if o.d.On(DefectWrongKassenzeichen) {
 		kz = ord.TransactionID
@@ -175,7 +180,7 @@ func (o *Outbox) newBooking(tx *bbolt.Tx, ord Order) (storedBooking, error) {
 		ref = ord.SubmissionID
 	}
 	b := storedBooking{
-		AnordnungsNummerExtern: ref + "-1",
+		AnordnungsNummerExtern: fmt.Sprintf("%s-%d", ref, n),
 		Kassenzeichen:          kz,
 		Amount:                 ord.Amount.StringFixed(2),
 		State:                  contract.BookingPending,
@@ -431,6 +436,9 @@ func (o *Outbox) send(ctx context.Context, payload []byte, nummer string) sendRe
 		if err != nil {
 			// An answer that does not say booked is no acknowledgement: send again.
 			return sendResult{transient: true, status: resp.StatusCode, problem: err.Error()}
+		}
+		if o.d.On(DefectSwallowRejection) {
+			return sendResult{ok: true, status: resp.StatusCode}
 		}
 		return sendResult{ok: a.ok, status: resp.StatusCode, fehlertext: a.fehlertext}
 	case resp.StatusCode >= 400:

@@ -213,6 +213,35 @@ func TestOutboxDefects(t *testing.T) {
 			t.Errorf("kassenzeichen %q", b.Kassenzeichen)
 		}
 	})
+	t.Run(DefectRebookOnRedelivery, func(t *testing.T) {
+		for _, d := range []defects.Set{nil, {DefectRebookOnRedelivery: true}} {
+			o := newOutbox(t, "http://127.0.0.1:1", d)
+			for range 2 {
+				if err := o.Enqueue(testOrder()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			b, _ := o.Bookings(testOrder().SubmissionID)
+			want := 1
+			if d.On(DefectRebookOnRedelivery) {
+				want = 2
+			}
+			if len(b) != want || (want == 2 && b[0].AnordnungsNummerExtern == b[1].AnordnungsNummerExtern) {
+				t.Errorf("defect %v: bookings %+v", d, b)
+			}
+		}
+	})
+	t.Run(DefectSwallowRejection, func(t *testing.T) {
+		f := &fakeHKR{script: []int{1}, booked: map[string]int{}}
+		srv := httptest.NewServer(f)
+		defer srv.Close()
+		o := newOutbox(t, srv.URL, defects.Set{DefectSwallowRejection: true})
+		_ = o.Enqueue(testOrder())
+		b := runUntil(t, o, testOrder().SubmissionID, contract.BookingBooked)
+		if len(b.Fehlertext) != 0 || len(f.booked) != 0 {
+			t.Errorf("fehlertext %q booked %v", b.Fehlertext, f.booked)
+		}
+	})
 	t.Run(DefectBookFailedPayment, func(t *testing.T) {
 		for _, d := range []defects.Set{nil, {DefectBookFailedPayment: true}} {
 			o := newOutbox(t, "http://127.0.0.1:1", d)
@@ -228,7 +257,8 @@ func TestOutboxDefects(t *testing.T) {
 }
 
 func TestDefectsRegistered(t *testing.T) {
-	for _, n := range []string{DefectFloatArithmetic, DefectDoubleBookingOnRetry, DefectDropBookingOn503, DefectWrongKassenzeichen, DefectBookFailedPayment, DefectGapInAPNummer} {
+	for _, n := range []string{DefectFloatArithmetic, DefectDoubleBookingOnRetry, DefectDropBookingOn503, DefectWrongKassenzeichen,
+		DefectBookFailedPayment, DefectGapInAPNummer, DefectRebookOnRedelivery, DefectSwallowRejection, DefectDateTimeDates} {
 		if !defects.Known(n) {
 			t.Errorf("defect %s not in reference/defects", n)
 		}
