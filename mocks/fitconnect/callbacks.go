@@ -125,7 +125,7 @@ func (s *Server) sendCallback(ctx context.Context, cr CallbackRequest) (Callback
 	var refs []SubmissionRef
 	for _, id := range s.order {
 		sub := s.submissions[id]
-		if sub.destinationID == d.ID && sub.state == StateSubmitted {
+		if sub.destinationID == d.ID && sub.state == StateSubmitted && !sub.held {
 			refs = append(refs, SubmissionRef{DestinationID: d.ID, SubmissionID: sub.id, CaseID: sub.caseID})
 		}
 	}

@@ -33,6 +33,7 @@ const (
 	CasesPath        = recorder.ControlPrefix + "cases"
 	FaultsPath       = recorder.ControlPrefix + "faults"
 	SigningKeyPath   = recorder.ControlPrefix + "signing-key"
+	ListingPath      = recorder.ControlPrefix + "listing"
 )
 
 var metadataVersionRE = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$`)
@@ -74,6 +75,8 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("POST "+ClientsPath, s.ctlAddClient)
 	mux.HandleFunc("POST "+DestinationsPath, s.ctlAddDestination)
 	mux.HandleFunc("PUT "+DestinationsPath+"/{id}/status", s.ctlSetStatus)
+	mux.HandleFunc("PUT "+DestinationsPath+"/{id}/hold", s.ctlHold)
+	mux.HandleFunc("PUT "+ListingPath, s.ctlListing)
 	mux.HandleFunc("GET "+SubmissionsPath, s.ctlSubmissions)
 	mux.HandleFunc("POST "+CallbacksPath, s.ctlCallback)
 	mux.HandleFunc("POST "+CasesPath+"/{caseId}/events", s.ctlInjectEvent)
@@ -280,7 +283,7 @@ func (s *Server) Snapshot() []SubmissionState {
 		sub := s.submissions[id]
 		st := SubmissionState{ID: sub.id, DestinationID: sub.destinationID, CaseID: sub.caseID, State: sub.state,
 			Sender: sub.sender, ServiceType: sub.serviceType, CallbackURL: sub.callbackURL, CreatedAt: sub.createdAt,
-			SubmittedAt: sub.submittedAt, Attachments: []AttachmentState{}, Events: []EventRecord{}}
+			SubmittedAt: sub.submittedAt, Held: sub.held, Attachments: []AttachmentState{}, Events: []EventRecord{}}
 		for _, a := range sub.announced {
 			f, ok := sub.uploaded[a]
 			st.Attachments = append(st.Attachments, AttachmentState{ID: a, Uploaded: ok, Size: f.size})
@@ -295,6 +298,51 @@ func (s *Server) Snapshot() []SubmissionState {
 		out = append(out, st)
 	}
 	return out
+}
+
+// ctlHold holds back the destination's submissions submitted from now on — not listed, not
+// fetchable, no callback — or releases every held one (without a callback).
+func (s *Server) ctlHold(w http.ResponseWriter, r *http.Request) {
+	var body HoldRequest
+	if !decodeControl(w, r, &body) {
+		return
+	}
+	id := strings.ToLower(r.PathValue("id"))
+	s.mu.Lock()
+	if _, ok := s.destinations[id]; !ok {
+		s.mu.Unlock()
+		controlFail(w, http.StatusNotFound, "no destination "+id)
+		return
+	}
+	res := HoldResult{Released: []string{}}
+	if body.Held {
+		s.holds[id] = true
+	} else {
+		delete(s.holds, id)
+		for _, sid := range s.order {
+			if sub := s.submissions[sid]; sub.destinationID == id && sub.held {
+				sub.held = false
+				res.Released = append(res.Released, sid)
+			}
+		}
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, res)
+}
+
+func (s *Server) ctlListing(w http.ResponseWriter, r *http.Request) {
+	var lc ListingConfig
+	if !decodeControl(w, r, &lc) {
+		return
+	}
+	if lc.MaxPageSize < 0 || lc.MaxPageSize > 500 {
+		controlFail(w, http.StatusBadRequest, fmt.Sprintf("maxPageSize %d must be 0 (no cap) to 500", lc.MaxPageSize))
+		return
+	}
+	s.mu.Lock()
+	s.maxPage = lc.MaxPageSize
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func (s *Server) ctlSubmissions(w http.ResponseWriter, r *http.Request) {
@@ -452,6 +500,25 @@ func (c *Control) Submissions(ctx context.Context) ([]SubmissionState, error) {
 	var out []SubmissionState
 	err := c.do(ctx, http.MethodGet, SubmissionsPath, nil, &out)
 	return out, err
+}
+
+// Hold holds back the destination's submissions submitted from now on: they are not listed,
+// not fetchable and not announced by callback until Release.
+func (c *Control) Hold(ctx context.Context, destinationID string) error {
+	return c.do(ctx, http.MethodPut, DestinationsPath+"/"+url.PathEscape(destinationID)+"/hold", HoldRequest{Held: true}, nil)
+}
+
+// Release ends a hold and makes every held submission of the destination visible at once
+// (without a callback); it returns their IDs in creation order.
+func (c *Control) Release(ctx context.Context, destinationID string) ([]string, error) {
+	var out HoldResult
+	err := c.do(ctx, http.MethodPut, DestinationsPath+"/"+url.PathEscape(destinationID)+"/hold", HoldRequest{Held: false}, &out)
+	return out.Released, err
+}
+
+// SetListing shapes the submission listing, e.g. caps its page size.
+func (c *Control) SetListing(ctx context.Context, lc ListingConfig) error {
+	return c.do(ctx, http.MethodPut, ListingPath, lc, nil)
 }
 
 // SendCallback makes the mock send one callback now and returns how the receiver answered.

@@ -101,7 +101,9 @@ type SubmissionState struct {
 	CallbackURL   string            `json:"callbackUrl,omitempty"`
 	CreatedAt     time.Time         `json:"createdAt"`
 	SubmittedAt   *time.Time        `json:"submittedAt,omitempty"`
-	Events        []EventRecord     `json:"events"`
+	// Held says the submission is held back from subscribers (Control.Hold) until released.
+	Held   bool          `json:"held,omitempty"`
+	Events []EventRecord `json:"events"`
 }
 
 // ServiceType is the administrative service a submission is for.
@@ -127,6 +129,23 @@ type CallbackResult struct {
 	Status int    `json:"status"`
 	Error  string `json:"error,omitempty"`
 	Body   string `json:"body,omitempty"`
+}
+
+// HoldRequest holds back (Held) or releases the submissions of a destination.
+type HoldRequest struct {
+	Held bool `json:"held"`
+}
+
+// HoldResult lists the submissions a release made visible, in creation order.
+type HoldResult struct {
+	Released []string `json:"released"`
+}
+
+// ListingConfig shapes the submission listing.
+type ListingConfig struct {
+	// MaxPageSize caps the items of one listing page whatever limit the client asks for
+	// (0: no cap beyond limit).
+	MaxPageSize int `json:"maxPageSize"`
 }
 
 // Fault kinds.
@@ -155,6 +174,7 @@ type submission struct {
 	callbackURL, callbackSecret       string
 	encryptedMetadata, encryptedData  string
 	state                             string
+	held                              bool
 	createdAt                         time.Time
 	submittedAt                       *time.Time
 }

@@ -62,6 +62,8 @@ type Server struct {
 	order        []string
 	cases        map[string]*caseLog
 	faults       []*Fault
+	holds        map[string]bool // destinations whose new submissions are held back
+	maxPage      int             // cap of a submission listing page (0: none)
 
 	wg      sync.WaitGroup
 	stop    chan struct{}
@@ -129,6 +131,7 @@ func New(opts ...Option) *Server {
 		destinations: map[string]*Destination{},
 		submissions:  map[string]*submission{},
 		cases:        map[string]*caseLog{},
+		holds:        map[string]bool{},
 		stop:         make(chan struct{}),
 	}
 	for _, o := range opts {

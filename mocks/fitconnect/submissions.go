@@ -403,6 +403,8 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.clock()
 	sub.state, sub.submittedAt = StateSubmitted, &now
+	sub.held = s.holds[sub.destinationID]
+	held := sub.held
 	attTags := map[string]string{}
 	for id, f := range sub.uploaded {
 		attTags[id] = f.tag
@@ -424,7 +426,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusAccepted, resp)
-	if cbURL != "" {
+	if cbURL != "" && !held {
 		body, err := json.Marshal(newSubmissionsCallback([]SubmissionRef{{DestinationID: sub.destinationID, SubmissionID: sub.id, CaseID: sub.caseID}}))
 		if err == nil {
 			s.notify(cbURL, cbSecret, body)
@@ -448,6 +450,10 @@ func (s *Server) reducedLocked(sub *submission) map[string]any {
 
 func pickable(state string) bool { return state == StateSubmitted || state == StateForwarded }
 
+// held reports whether sub is held back from subscribers; it answers 404 as for an unknown
+// submission then. s.mu must be held.
+func heldBack(sub *submission) bool { return sub.held }
+
 func (s *Server) handleGetSubmission(w http.ResponseWriter, r *http.Request) {
 	cl, ok := s.authenticate(w, r)
 	if !ok {
@@ -458,6 +464,11 @@ func (s *Server) handleGetSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
+	if heldBack(sub) {
+		s.mu.Unlock()
+		s.problem(w, r, http.StatusNotFound, probSubmissionNotFound, "Submission not found", "no submission "+sub.id)
+		return
+	}
 	if !pickable(sub.state) {
 		state := sub.state
 		s.mu.Unlock()
@@ -487,7 +498,12 @@ func (s *Server) handleGetAttachment(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	state := sub.state
 	f, found := sub.uploaded[aid]
+	isHeld := heldBack(sub)
 	s.mu.Unlock()
+	if isHeld {
+		s.problem(w, r, http.StatusNotFound, probSubmissionNotFound, "Submission not found", "no submission "+sub.id)
+		return
+	}
 	if !pickable(state) {
 		s.problem(w, r, http.StatusNotFound, probSubmissionNotFound, "Submission not found",
 			"submission "+sub.id+" is "+state+", only submitted or forwarded submissions can be fetched")
@@ -564,13 +580,17 @@ func (s *Server) handleListSubmissions(w http.ResponseWriter, r *http.Request) {
 	all := []SubmissionRef{}
 	for _, id := range s.order {
 		sub := s.submissions[id]
-		if sub.state != StateSubmitted || !subscribes(cl, sub.destinationID) {
+		if sub.state != StateSubmitted || sub.held || !subscribes(cl, sub.destinationID) {
 			continue
 		}
 		if destFilter != "" && sub.destinationID != destFilter {
 			continue
 		}
 		all = append(all, SubmissionRef{DestinationID: sub.destinationID, SubmissionID: sub.id, CaseID: sub.caseID})
+	}
+	// A server may answer fewer items than asked for; clients follow totalCount.
+	if s.maxPage > 0 && limit > s.maxPage {
+		limit = s.maxPage
 	}
 	s.mu.Unlock()
 	p := page(all, limit, offset)
