@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -65,8 +66,18 @@ func (s *Server) addFault(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (s *Server) clearFaults(w http.ResponseWriter, _ *http.Request) {
-	s.faults.clear()
+// clearFaults disarms every fault, or with ?match=X only the faults whose Match is X.
+func (s *Server) clearFaults(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("match") {
+		match := r.URL.Query().Get("match")
+		if strings.TrimSpace(match) == "" {
+			http.Error(w, "match: empty; to disarm every fault, leave the parameter out", http.StatusBadRequest)
+			return
+		}
+		s.faults.clearMatching(match)
+	} else {
+		s.faults.clear()
+	}
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -282,6 +293,11 @@ func (c *Control) Faults(ctx context.Context) ([]Fault, error) {
 // ClearFaults disarms every fault.
 func (c *Control) ClearFaults(ctx context.Context) error {
 	return c.do(ctx, http.MethodDelete, faultsPath, nil, nil)
+}
+
+// ClearFaultsMatching disarms the faults armed with Match equal to match, leaving the others.
+func (c *Control) ClearFaultsMatching(ctx context.Context, match string) error {
+	return c.do(ctx, http.MethodDelete, faultsPath+"?match="+url.QueryEscape(match), nil, nil)
 }
 
 // Messages returns every received message, raw bytes included.

@@ -88,6 +88,18 @@ func (s *faultSet) clear() {
 	s.faults = nil
 }
 
+func (s *faultSet) clearMatching(match string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.faults[:0]
+	for _, f := range s.faults {
+		if f.Match != match {
+			kept = append(kept, f)
+		}
+	}
+	s.faults = kept
+}
+
 func (s *faultSet) list() []Fault {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -235,6 +235,16 @@ func TestFaults(t *testing.T) {
 		if len(f) != 1 {
 			t.Errorf("unmatched fault consumed: %+v", f)
 		}
+		_ = c.AddFault(ctx, hkr.Fault{Kind: hkr.FaultReset, Count: 1, Match: "5000.0000.0001"})
+		if err := c.ClearFaultsMatching(ctx, "9999.0000.0000"); err != nil {
+			t.Fatal(err)
+		}
+		if f, _ := c.Faults(ctx); len(f) != 1 || f[0].Match != "5000.0000.0001" {
+			t.Errorf("faults after clearing one match: %+v", f)
+		}
+		if err := c.ClearFaultsMatching(ctx, " "); err == nil {
+			t.Error("an empty match was taken")
+		}
 		_ = c.ClearFaults(ctx)
 		if f, _ := c.Faults(ctx); len(f) != 0 {
 			t.Errorf("faults after clear: %+v", f)
