@@ -285,6 +285,13 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 		return err
 	}
 	createCase := accepted || p.cfg.Defects.On("store-rejected-as-case")
+	if accepted && p.cfg.Defects.On("dedupe-by-message-uuid") {
+		seen, err := p.seenMessage(sub)
+		if err != nil {
+			return err
+		}
+		createCase = !seen
+	}
 	sub, err = p.store.Save(sub, createCase)
 	if err != nil {
 		return err
@@ -665,4 +672,39 @@ func (p *Processor) served(ctx context.Context, destinationID string) (map[strin
 	}
 	schemas[XBauAntrag0200.URI+" "+XBauAntrag0200.MimeType] = true
 	return svc, schemas
+}
+
+// seenMessage reports whether a case already holds a submission with the same XBau
+// nachrichtenUUID (the dedupe-by-message-uuid defect keys idempotency on it).
+func (p *Processor) seenMessage(sub store.Submission) (bool, error) {
+	uuid := messageUUID(sub.Fields)
+	if uuid == "" {
+		return false, nil
+	}
+	cases, err := p.store.Cases()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cases {
+		if c.SubmissionID == sub.SubmissionID {
+			continue
+		}
+		other, err := p.store.Get(c.SubmissionID)
+		if err != nil {
+			return false, err
+		}
+		if messageUUID(other.Fields) == uuid {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func messageUUID(fields map[string]string) string {
+	for k, v := range fields {
+		if strings.HasSuffix(k, "/identifikation.nachricht/nachrichtenUUID") {
+			return v
+		}
+	}
+	return ""
 }

@@ -1,0 +1,320 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/suites/check"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// Fixtures the checks are about; each one's manifest lists what it exercises.
+const (
+	fxMinimal       = "bg-0200-minimal"
+	fxNoAttachment  = "bg-0200-ohne-anhang"
+	fxNFC           = "bg-0200-umlaute-nfc"
+	fxNFD           = "bg-0200-nfd"
+	fxNonLatin      = "bg-0200-nichtlateinisch"
+	fxLongText      = "bg-0200-langer-freitext"
+	fxApplicants    = "bg-0200-mehrere-antragsteller"
+	fxApplicantsGF  = "gf-0600-weiterfuehren"
+	fxEmptyOptional = "bg-0200-leere-optionale"
+	fx21Attachments = "bg-0200-21-anhaenge"
+	fxLarge         = "bg-0200-grosse-anlage"
+)
+
+// largeWait bounds the 50 MiB submission from submit to decision.
+const largeWait = 150 * time.Second
+
+// dbColumnLimit is the classic VARCHAR(255) a free text must not be cut at.
+const dbColumnLimit = 255
+
+var _ = Describe("Ingest", func() {
+	check.It("IN-FLD-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		ids, err := smallFixtures(env)
+		Expect(err).NotTo(HaveOccurred())
+		judgeFields(ctx, env, ids, allFields, true)
+	})
+
+	check.It("IN-FLD-020", func(ctx SpecContext) {
+		judgeFields(ctx, runenv.Current(), []string{fxNFD, fxNFC, fxApplicants},
+			func(_, v string) bool { return !isASCII(v) }, false)
+	})
+
+	check.It("IN-FLD-030", func(ctx SpecContext) {
+		judgeFields(ctx, runenv.Current(), []string{fxNonLatin},
+			func(_, v string) bool { return strings.IndexFunc(v, func(r rune) bool { return r > 0xFF }) >= 0 }, false)
+	})
+
+	check.It("IN-FLD-040", func(ctx SpecContext) {
+		judgeFields(ctx, runenv.Current(), []string{fxLongText},
+			func(_, v string) bool { return utf8.RuneCountInString(v) > dbColumnLimit }, false)
+	})
+
+	check.It("IN-FLD-050", func(ctx SpecContext) {
+		judgeFields(ctx, runenv.Current(), []string{fxApplicants, fxApplicantsGF},
+			func(p, _ string) bool { return strings.Contains(p, "/antragsteller[") }, false)
+	})
+
+	check.It("IN-FLD-060", func(ctx SpecContext) {
+		judgeFields(ctx, runenv.Current(), []string{fxApplicants, fxEmptyOptional}, allFields, true)
+	})
+
+	check.It("IN-FLD-070", func(ctx SpecContext) {
+		env := runenv.Current()
+		d := push(ctx, env, fxMinimal)[0]
+		Expect(d.problem()).To(BeEmpty())
+		rec, f := d.record, d.fixture
+		AddReportEntry("stored fields", fmt.Sprintf("fixture %s: %d fields stored, %d expected", f.Manifest.ID, len(rec.Fields), len(f.Expected.Fields)))
+		Expect(rec.Fields).NotTo(BeEmpty(),
+			"the SUT stored no structured fields for fixture %s (it keeps %d attachments): a rendered document or the raw message is not a structured record",
+			f.Manifest.ID, len(rec.Attachments))
+		for p, v := range rec.Fields {
+			Expect(looksLikeDocument(v)).To(BeFalse(),
+				"field %s holds a whole document (%s), not a business value: the SUT keeps the message as a blob", p, show(v))
+		}
+		root := f.Manifest.MessageType
+		for _, p := range []string{
+			root + "/nachrichtenkopf/identifikation.nachricht/nachrichtenUUID",
+			root + "/antragsteller/natuerlichePerson/name/familienname/name",
+			root + "/bauvorhaben/bezeichnungDesBauvorhabens",
+		} {
+			want, ok := f.Expected.Fields[p]
+			Expect(ok).To(BeTrue(), "fixture %s has no field %s (corpus error)", f.Manifest.ID, p)
+			got, present := rec.Fields[p]
+			Expect(present).To(BeTrue(), "the SUT did not store field %s as its own field (sent %s)", p, show(want))
+			Expect(got).To(Equal(want), "field %s", p)
+		}
+	})
+
+	check.It("IN-ATT-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		ids, err := smallFixtures(env)
+		Expect(err).NotTo(HaveOccurred())
+		judgeAttachments(ctx, env, ids...)
+	})
+
+	check.It("IN-ATT-020", func(ctx SpecContext) {
+		judgeAttachments(ctx, runenv.Current(), fx21Attachments)
+	})
+
+	check.It("IN-ATT-030", func(ctx SpecContext) {
+		env := runenv.Current()
+		d := pushOne(ctx, env, fxLarge, largeWait)
+		Expect(d.problem()).To(BeEmpty())
+		judgeStoredAttachments(d)
+	}, SpecTimeout(4*time.Minute))
+
+	check.It("IN-CAS-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		ds := push(ctx, env, fxMinimal, fxMinimal)
+		for _, d := range ds {
+			Expect(d.problem()).To(BeEmpty())
+		}
+		p := drive.Probe(env)
+		refs := map[string]string{}
+		for _, d := range ds {
+			cases, err := p.CasesFor(ctx, d.sent.SubmissionID)
+			Expect(err).NotTo(HaveOccurred())
+			AddReportEntry("cases of "+d.sent.SubmissionID, cases)
+			Expect(cases).To(HaveLen(1),
+				"submission %s (fixture %s, pushed twice as two submissions) has %d cases in GET %s; two submissions make two cases even when their content is identical",
+				d.sent.SubmissionID, fxMinimal, len(cases), contract.ProbeCasesPath)
+			refs[d.sent.SubmissionID] = cases[0].Reference
+		}
+		Expect(refs[ds[0].sent.SubmissionID]).NotTo(Equal(refs[ds[1].sent.SubmissionID]),
+			"both submissions were filed under the same case %s", refs[ds[0].sent.SubmissionID])
+	})
+
+	check.It("IN-CAS-020", func(ctx SpecContext) {
+		redeliver(ctx, runenv.Current(), false)
+	})
+
+	check.It("IN-CAS-030", func(ctx SpecContext) {
+		redeliver(ctx, runenv.Current(), true)
+	})
+})
+
+// judgeFields pushes the fixtures and compares the fields the filter selects, per fixture,
+// with the expected record. With exact, a record must hold no fields beyond the expected ones.
+func judgeFields(ctx context.Context, env *runenv.Env, ids []string, keep fieldFilter, exact bool) {
+	var failures []string
+	checked := 0
+	for _, d := range push(ctx, env, ids...) {
+		if msg := d.problem(); msg != "" {
+			failures = append(failures, msg)
+			continue
+		}
+		id := d.fixture.Manifest.ID
+		c := compareFields(d.fixture.Expected.Fields, d.record.Fields, keep, exact)
+		checked += c.Checked
+		if c.ok() {
+			AddReportEntry("fields "+id, fmt.Sprintf("%d fields compared, all stored as sent", c.Checked))
+			continue
+		}
+		AddReportEntry("fields -want +got "+id, c.Diff)
+		failures = append(failures, c.summary(id))
+	}
+	if len(failures) > 0 {
+		Fail(strings.Join(failures, "\n\n"))
+	}
+	Expect(checked).To(BeNumerically(">", 0),
+		"fixtures %s hold no field this check is about: the corpus no longer exercises it", strings.Join(ids, ", "))
+}
+
+// judgeAttachments pushes the fixtures and compares stored with sent attachments.
+func judgeAttachments(ctx context.Context, env *runenv.Env, ids ...string) {
+	var failures []string
+	for _, d := range push(ctx, env, ids...) {
+		if msg := d.problem(); msg != "" {
+			failures = append(failures, msg)
+			continue
+		}
+		if msg := attachmentFailure(d); msg != "" {
+			failures = append(failures, msg)
+		}
+	}
+	if len(failures) > 0 {
+		Fail(strings.Join(failures, "\n\n"))
+	}
+}
+
+func judgeStoredAttachments(d delivery) {
+	if msg := attachmentFailure(d); msg != "" {
+		Fail(msg)
+	}
+}
+
+func attachmentFailure(d delivery) string {
+	id := d.fixture.Manifest.ID
+	want := d.fixture.Expected.Attachments
+	c := compareAttachments(want, d.record.Attachments)
+	if c.ok() {
+		AddReportEntry("attachments "+id, fmt.Sprintf("%d attachments stored with the SHA-512 and size sent", len(want)))
+		return ""
+	}
+	AddReportEntry("attachments -want +got "+id, c.Diff)
+	return c.summary(id, len(want), len(d.record.Attachments))
+}
+
+// looksLikeDocument reports whether a stored value is a whole message or a rendered file
+// rather than one business value.
+func looksLikeDocument(v string) bool {
+	t := strings.TrimSpace(v)
+	return strings.HasPrefix(t, "<?xml") || strings.HasPrefix(t, "%PDF-") ||
+		(strings.HasPrefix(t, "<") && strings.Contains(t, "antragsteller"))
+}
+
+// redeliver makes the SUT see one submission twice: its accept-submission post for it fails
+// once (status 503) or, with restart, hangs until the SUT is restarted, so the submission is
+// listed again. The SUT must still hold exactly one case for it.
+func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
+	ctl := drive.Control(env)
+	// The fault is bound to a case of this check alone: an opener submission creates the case,
+	// the redelivered one joins it.
+	opener := pushOne(ctx, env, fxNoAttachment, decisionWait)
+	Expect(opener.problem()).To(BeEmpty())
+	Expect(awaitAcceptEvent(ctx, env, opener.sent.SubmissionID)).To(Succeed())
+
+	eventsPath := "/v1/cases/" + opener.sent.CaseID + "/events"
+	fault := fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultStatus, Status: 503, Count: 1}
+	if restart {
+		fault = fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultDelay, DelayMS: 45000, Count: 1}
+	}
+	Expect(ctl.AddFault(ctx, fault)).To(Succeed())
+	AddReportEntry("fault", fault)
+
+	f, err := drive.Fixture(env, fxMinimal)
+	Expect(err).NotTo(HaveOccurred())
+	sent, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.CaseID = opener.sent.CaseID })
+	Expect(err).NotTo(HaveOccurred())
+
+	if restart {
+		// Taken in, and its decision post is held by the delivery service: the SUT goes down
+		// before it learns whether the post arrived.
+		wctx, cancel := drive.Within(ctx, decisionWait)
+		_, found, err := drive.AwaitRecord(wctx, env, sent.SubmissionID, func(contract.Record) bool { return true })
+		cancel()
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue(), "the SUT never took in submission %s", sent.SubmissionID)
+		time.Sleep(2 * time.Second)
+		if err := env.SUT.Restart(ctx); err != nil {
+			if errors.Is(err, runenv.ErrNotSupported) {
+				check.SkipBecause("redelivery across a restart needs a SUT the kit can restart: %v", err)
+			}
+			Fail(fmt.Sprintf("restarting the SUT: %v", err))
+		}
+	}
+
+	Expect(awaitAcceptEvent(ctx, env, sent.SubmissionID)).To(Succeed())
+	if !restart {
+		ex, err := ctl.Exchanges(ctx, 0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(failedPosts(ex, eventsPath)).To(BeNumerically(">=", 1),
+			"the delivery service never refused a decision post to %s, so the submission was not redelivered", eventsPath)
+	}
+
+	p := drive.Probe(env)
+	// The SUT may need a poll round after its successful post to show a second case.
+	Consistently(func(g Gomega) {
+		cases, err := p.CasesFor(ctx, sent.SubmissionID)
+		g.Expect(err).NotTo(HaveOccurred())
+		g.Expect(cases).To(HaveLen(1),
+			"submission %s, delivered once and listed again after its decision post failed, has %d cases in GET %s: %+v",
+			sent.SubmissionID, len(cases), contract.ProbeCasesPath, cases)
+	}).WithContext(ctx).WithTimeout(3 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+	cases, _ := p.CasesFor(ctx, sent.SubmissionID)
+	AddReportEntry("cases of "+sent.SubmissionID, cases)
+}
+
+// awaitAcceptEvent waits until the delivery service holds the SUT's accept-submission event for
+// the submission.
+func awaitAcceptEvent(ctx context.Context, env *runenv.Env, submissionID string) error {
+	ctl := drive.Control(env)
+	wctx, cancel := drive.Within(ctx, decisionWait)
+	defer cancel()
+	for {
+		subs, err := ctl.Submissions(wctx)
+		if err == nil {
+			for _, s := range subs {
+				if s.ID != submissionID {
+					continue
+				}
+				for _, e := range s.Events {
+					if strings.HasSuffix(e.Event, "/accept-submission") {
+						return nil
+					}
+				}
+			}
+		}
+		select {
+		case <-wctx.Done():
+			return fmt.Errorf("no accept-submission event for submission %s at the delivery service within %s", submissionID, decisionWait)
+		case <-time.After(300 * time.Millisecond):
+		}
+	}
+}
+
+// failedPosts counts the posts to path the delivery service answered with a server error.
+func failedPosts(ex []recorder.Exchange, path string) int {
+	n := 0
+	for _, e := range ex {
+		if e.Method == "POST" && e.URL == path && e.Status >= 500 {
+			n++
+		}
+	}
+	return n
+}

@@ -1,0 +1,100 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// decisionWait bounds how long a small submission may take from submit to the SUT's decision.
+const decisionWait = 60 * time.Second
+
+// pushConcurrency is how many fixtures are on their way at once; the SUT decides them in its
+// own order.
+const pushConcurrency = 4
+
+// delivery is one fixture pushed to the SUT and what the SUT's probe reported for it.
+type delivery struct {
+	fixture fixtures.Fixture
+	sent    sender.Result
+	record  contract.Record
+	decided bool
+	err     error
+}
+
+// problem explains why the delivery cannot be judged for its content, or "" when it was accepted.
+func (d delivery) problem() string {
+	id := d.fixture.Manifest.ID
+	switch {
+	case d.err != nil:
+		return fmt.Sprintf("fixture %s: %v", id, d.err)
+	case !d.decided && d.record.SubmissionID == "":
+		return fmt.Sprintf("fixture %s: the probe never showed submission %s within %s", id, d.sent.SubmissionID, decisionWait)
+	case !d.decided:
+		return fmt.Sprintf("fixture %s: submission %s still %q after %s", id, d.sent.SubmissionID, d.record.Status, decisionWait)
+	case d.record.Status != contract.StatusAccepted:
+		return fmt.Sprintf("fixture %s: the SUT rejected submission %s, a valid submission (problems: %+v)", id, d.sent.SubmissionID, d.record.Problems)
+	}
+	return ""
+}
+
+// push sends every named fixture and waits for each decision, a few at a time.
+func push(ctx context.Context, env *runenv.Env, ids ...string) []delivery {
+	out := make([]delivery, len(ids))
+	sem := make(chan struct{}, pushConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = pushOne(ctx, env, id, decisionWait)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func pushOne(ctx context.Context, env *runenv.Env, id string, wait time.Duration, change ...func(*sender.Submission)) delivery {
+	f, err := drive.Fixture(env, id)
+	d := delivery{fixture: f}
+	if err != nil {
+		d.err = err
+		return d
+	}
+	if d.sent, d.err = drive.Send(ctx, env, f, change...); d.err != nil {
+		return d
+	}
+	wctx, cancel := drive.Within(ctx, wait)
+	defer cancel()
+	d.record, d.decided, d.err = drive.AwaitDecision(wctx, env, d.sent.SubmissionID)
+	return d
+}
+
+// smallFixtures lists every fixture of the corpus except those whose attachments are generated
+// at run time (the 50 MiB one has its own check).
+func smallFixtures(env *runenv.Env) ([]string, error) {
+	all, err := drive.Fixtures(env)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for _, f := range all {
+		generated := false
+		for _, a := range f.Manifest.Attachments {
+			generated = generated || a.Generate != nil
+		}
+		if !generated {
+			ids = append(ids, f.Manifest.ID)
+		}
+	}
+	return ids, nil
+}
