@@ -1,0 +1,189 @@
+package fitconnect
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// problemPrefix is the namespace of the problem types of a reject-submission event.
+const problemPrefix = "https://schema.fitko.de/fit-connect/events/problems/"
+
+// problem is one entry of a reject-submission event as the SUT posted it.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title,omitempty"`
+	Detail   string `json:"detail,omitempty"`
+	Instance string `json:"instance,omitempty"`
+}
+
+// authTags are the authenticationTags of a submit- or accept-submission event.
+type authTags struct {
+	Metadata    string            `json:"metadata"`
+	Data        string            `json:"data,omitempty"`
+	Attachments map[string]string `json:"attachments,omitempty"`
+}
+
+// submissionState returns the delivery service's view of one submission.
+func submissionState(ctx context.Context, env *runenv.Env, id string) (fitconnect.SubmissionState, error) {
+	all, err := drive.Control(env).Submissions(ctx)
+	if err != nil {
+		return fitconnect.SubmissionState{}, err
+	}
+	for _, s := range all {
+		if s.ID == id {
+			return s, nil
+		}
+	}
+	return fitconnect.SubmissionState{}, fmt.Errorf("the delivery service has no submission %s", id)
+}
+
+// eventsOf returns the submission's events of the given type, in log order.
+func eventsOf(s fitconnect.SubmissionState, event string) []fitconnect.EventRecord {
+	var out []fitconnect.EventRecord
+	for _, e := range s.Events {
+		if e.Event == event {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// decisionsOf returns the accept- and reject-submission events the receiver posted.
+func decisionsOf(s fitconnect.SubmissionState) []fitconnect.EventRecord {
+	var out []fitconnect.EventRecord
+	for _, e := range s.Events {
+		if e.Event == fitconnect.EventAcceptSubmission || e.Event == fitconnect.EventRejectSubmission {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// awaitDecisionEvent waits until the receiver posted a decision for the submission to the
+// delivery service, and returns the submission then.
+func awaitDecisionEvent(ctx context.Context, env *runenv.Env, id string, within time.Duration) (fitconnect.SubmissionState, error) {
+	wctx, cancel := drive.Within(ctx, within)
+	defer cancel()
+	for {
+		s, err := submissionState(wctx, env, id)
+		if err == nil && len(decisionsOf(s)) > 0 {
+			return s, nil
+		}
+		select {
+		case <-wctx.Done():
+			if err != nil {
+				return s, err
+			}
+			return s, fmt.Errorf("no accept- or reject-submission for submission %s within %s (state %q)", id, within, s.State)
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// problemsOf decodes the problems of a reject-submission event.
+func problemsOf(e fitconnect.EventRecord) ([]problem, error) {
+	var p struct {
+		Problems []problem `json:"problems"`
+	}
+	if err := json.Unmarshal(e.Payload, &p); err != nil {
+		return nil, fmt.Errorf("reject-submission payload is not {problems:[…]}: %v", err)
+	}
+	return p.Problems, nil
+}
+
+// tagsOf decodes the authenticationTags of a submit- or accept-submission event.
+func tagsOf(e fitconnect.EventRecord) (authTags, error) {
+	var p struct {
+		AuthenticationTags *authTags `json:"authenticationTags"`
+	}
+	if err := json.Unmarshal(e.Payload, &p); err != nil || p.AuthenticationTags == nil {
+		return authTags{}, fmt.Errorf("%s carries no authenticationTags: %s", e.Event, e.Payload)
+	}
+	if p.AuthenticationTags.Attachments == nil {
+		p.AuthenticationTags.Attachments = map[string]string{}
+	}
+	return *p.AuthenticationTags, nil
+}
+
+// lastSeq is the sequence number of the delivery service's latest recorded exchange.
+func lastSeq(ctx context.Context, env *runenv.Env) (int64, error) {
+	all, err := drive.Control(env).Exchanges(ctx, 0)
+	if err != nil || len(all) == 0 {
+		return 0, err
+	}
+	return all[len(all)-1].Seq, nil
+}
+
+// listing is one submission listing the SUT asked for.
+type listing struct {
+	Offset, Limit int
+	Status        int
+	Time          time.Time
+}
+
+// listingsSince returns the SUT's submission listings recorded after seq.
+func listingsSince(ctx context.Context, env *runenv.Env, seq int64) ([]listing, error) {
+	ex, err := drive.Control(env).Exchanges(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	var out []listing
+	for _, e := range ex {
+		if e.Method != "GET" || e.Direction != "inbound" {
+			continue
+		}
+		u, err := url.Parse(e.URL)
+		if err != nil || u.Path != "/v1/submissions" {
+			continue
+		}
+		l := listing{Status: e.Status, Time: e.Time, Limit: 100}
+		if v := u.Query().Get("offset"); v != "" {
+			l.Offset, _ = strconv.Atoi(v)
+		}
+		if v := u.Query().Get("limit"); v != "" {
+			l.Limit, _ = strconv.Atoi(v)
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// fetchesOf returns the SUT's requests for the submission (or its attachments) after seq.
+func fetchesOf(ctx context.Context, env *runenv.Env, seq int64, submissionID string) ([]recorder.Exchange, error) {
+	ex, err := drive.Control(env).Exchanges(ctx, seq)
+	if err != nil {
+		return nil, err
+	}
+	var out []recorder.Exchange
+	for _, e := range ex {
+		if e.Method == "GET" && e.Direction == "inbound" && strings.HasPrefix(e.URL, "/v1/submissions/"+submissionID) {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+// resetEventPosts returns the event posts the delivery service dropped by a reset fault after seq.
+func resetEventPosts(ctx context.Context, env *runenv.Env, seq int64, caseID string) (int, error) {
+	ex, err := drive.Control(env).Exchanges(ctx, seq)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, e := range ex {
+		if e.Method == "POST" && e.URL == "/v1/cases/"+caseID+"/events" && strings.HasPrefix(e.Note, "fault: connection reset") {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -1,0 +1,353 @@
+package fitconnect
+
+import (
+	"context"
+	"crypto/rsa"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/suites/check"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+const (
+	// withAttachment is a small valid submission with one PDF attachment.
+	withAttachment = "bg-0200-minimal"
+	// decisionWait bounds how long a spec waits for the SUT's decision on one submission.
+	decisionWait = 60 * time.Second
+)
+
+var _ = Describe("FIT-Connect receiver", func() {
+	check.It("FC-RCV-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		ctl := drive.Control(env)
+		f := mustFixture(env, withAttachment)
+		const n, pageCap = 5, 2
+		// Hold the submissions back so that all of them wait at once; cap the page so that
+		// they span three pages whatever limit the SUT asks for.
+		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		Expect(ctl.SetListing(ctx, fitconnect.ListingConfig{MaxPageSize: pageCap})).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { _ = ctl.SetListing(ctx, fitconnect.ListingConfig{}) })
+		var ids []string
+		for range n {
+			res, err := drive.Send(ctx, env, f)
+			Expect(err).NotTo(HaveOccurred())
+			ids = append(ids, res.SubmissionID)
+		}
+		seq, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		released, err := ctl.Release(ctx, env.FitConnect.DestinationID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(released).To(ContainElements(ids))
+
+		for _, id := range ids {
+			s, err := awaitDecisionEvent(ctx, env, id, decisionWait)
+			Expect(err).NotTo(HaveOccurred(), "with %d submissions waiting over pages of at most %d", n, pageCap)
+			Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "submission %s is valid", id)
+		}
+		ls, err := listingsSince(ctx, env, seq)
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("listings after release (offset/limit/status)", fmt.Sprint(ls))
+		deeper := false
+		for _, l := range ls {
+			if l.Status == 200 && l.Offset > 0 {
+				deeper = true
+			}
+		}
+		Expect(deeper).To(BeTrue(), "the listing answered %d of %d waiting submissions per page, and the SUT never asked for a page at an offset above 0: it reads only the first page instead of following totalCount", pageCap, n)
+	})
+
+	check.It("FC-RCV-020", func(ctx SpecContext) {
+		env := runenv.Current()
+		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
+		Expect(err).NotTo(HaveOccurred())
+		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		Expect(err).NotTo(HaveOccurred())
+		accepts := eventsOf(s, fitconnect.EventAcceptSubmission)
+		Expect(accepts).To(HaveLen(1), "decisions posted: %v", eventNames(decisionsOf(s)))
+		got, err := tagsOf(accepts[0])
+		Expect(err).NotTo(HaveOccurred())
+		sent := authTags{Metadata: res.AuthenticationTags.Metadata, Data: res.AuthenticationTags.Data, Attachments: res.AuthenticationTags.Attachments}
+		if sent.Attachments == nil {
+			sent.Attachments = map[string]string{}
+		}
+		submits := eventsOf(s, fitconnect.EventSubmitSubmission)
+		Expect(submits).To(HaveLen(1))
+		logged, err := tagsOf(submits[0])
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cmp.Diff(sent, logged)).To(BeEmpty(), "the delivery service's submit-submission disagrees with the sender (-sender +submit-submission)")
+		if d := cmp.Diff(sent, got); d != "" {
+			AddReportEntry("authenticationTags (-sender +accept-submission)", d)
+			Fail("accept-submission carries other authenticationTags than the sender's JWEs (-sender +accept-submission):\n" + d)
+		}
+		rec, found, err := drive.Probe(env).Record(ctx, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue())
+		Expect(rec.Status).To(Equal(contract.StatusAccepted))
+		Expect(rec.Case).NotTo(BeNil(), "an accepted submission becomes a case")
+	})
+
+	rejections := []struct {
+		id       string
+		brk      sender.Breakage
+		problem  string
+		instance func(sender.Result) string
+		change   func(*sender.Submission)
+	}{
+		{"FC-RCV-030", sender.BreakDataHash, "hash-mismatch", fixed("data"), nil},
+		{"FC-RCV-031", sender.BreakAttachmentHash, "hash-mismatch", firstAttachment, nil},
+		{"FC-RCV-032", sender.BreakMetadataSchema, "schema-violation", fixed("metadata"), nil},
+		{"FC-RCV-033", sender.BreakDataSchema, "schema-violation", fixed("data"), foreignRoot},
+		{"FC-RCV-034", sender.BreakCiphertext, "encryption-issue", fixed("data"), nil},
+		{"FC-RCV-035", sender.BreakWrongKey, "encryption-issue", fixed("data"), nil},
+		{"FC-RCV-036", sender.BreakAttachmentMissing, "attachments-mismatch", func(r sender.Result) string { return "attachment:" + r.MetadataOnlyAttachmentID }, nil},
+		{"FC-RCV-037", sender.BreakAttachmentExtra, "attachments-mismatch", func(r sender.Result) string { return "attachment:" + r.ExtraAttachmentID }, nil},
+		{"FC-RCV-038", sender.BreakSchemaURI, "unsupported-schema", fixed("data"), nil},
+		{"FC-RCV-039", sender.BreakMetadataVersion, "unsupported-schema", fixed("metadata"), nil},
+		{"FC-RCV-040", sender.BreakServiceType, "unsupported-service", fixed("metadata"), nil},
+	}
+	for _, rj := range rejections {
+		check.It(rj.id, func(ctx SpecContext) {
+			env := runenv.Current()
+			res := sendBroken(ctx, env, rj.brk, rj.change)
+			expectRejected(ctx, env, res, rj.problem, rj.instance(res))
+		})
+	}
+
+	check.It("FC-RCV-041", func(ctx SpecContext) {
+		env := runenv.Current()
+		p := drive.Probe(env)
+		before, err := p.Cases(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		res := sendBroken(ctx, env, sender.BreakDataHash, nil)
+		_, err = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		Expect(err).NotTo(HaveOccurred())
+		rec, found, err := p.Record(ctx, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(found).To(BeTrue(), "the probe does not know the decided submission %s", res.SubmissionID)
+		Expect(rec.Status).To(Equal(contract.StatusRejected))
+		Expect(rec.Case).To(BeNil(), "the rejected submission %s was stored as case %+v", res.SubmissionID, rec.Case)
+		cases, err := p.CasesFor(ctx, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cases).To(BeEmpty(), "the case list holds the rejected submission %s", res.SubmissionID)
+		after, err := p.Cases(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		for _, c := range after {
+			Expect(c.SubmissionID).NotTo(Equal(res.SubmissionID))
+		}
+		Expect(len(after)).To(BeNumerically(">=", len(before)))
+	})
+
+	check.It("FC-RCV-050", func(ctx SpecContext) {
+		env := runenv.Current()
+		ctl := drive.Control(env)
+		// The forged SET must be in the log before the SUT first looks: hold the submission
+		// back until it is there.
+		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
+		Expect(err).NotTo(HaveOccurred())
+		s, err := submissionState(ctx, env, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		submits := eventsOf(s, fitconnect.EventSubmitSubmission)
+		Expect(submits).To(HaveLen(1))
+		forged, err := forgeSET(submits[0].Raw)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ctl.InjectEvent(ctx, res.CaseID, forged)).To(Succeed())
+		AddReportEntry("forged submit-submission (signed with a key not in /.well-known/jwks.json)", forged)
+		_, err = ctl.Release(ctx, env.FitConnect.DestinationID)
+		Expect(err).NotTo(HaveOccurred())
+		expectRejected(ctx, env, res, "invalid-event-log", "submission")
+	})
+
+	check.It("FC-RCV-061", func(ctx SpecContext) {
+		env := runenv.Current()
+		skipWithoutCallbacks(env)
+		cb, err := drive.Control(env).SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID,
+			Secret: "not-the-callback-secret-" + strings.Repeat("x", 24)})
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("callback with a wrong callback-authentication", fmt.Sprintf("answered %d %s", cb.Status, cb.Error))
+		Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
+		Expect(cb.Status).To(BeNumerically(">=", 300), "the SUT answered %d to a callback whose HMAC does not match the callback secret: it must refuse it", cb.Status)
+	})
+
+	check.It("FC-RCV-062", func(ctx SpecContext) {
+		env := runenv.Current()
+		skipWithoutCallbacks(env)
+		stale := time.Now().UTC().Add(-6 * time.Minute)
+		cb, err := drive.Control(env).SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID, Timestamp: &stale})
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("callback signed correctly, callback-timestamp 6 minutes old", fmt.Sprintf("answered %d %s", cb.Status, cb.Error))
+		Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
+		Expect(cb.Status).To(BeNumerically(">=", 300), "the SUT answered %d to a callback whose timestamp is 6 minutes old: it must refuse it (replay)", cb.Status)
+	})
+
+	check.It("FC-RCV-070", func(ctx SpecContext) {
+		env := runenv.Current()
+		ctl := drive.Control(env)
+		seq, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		// Hold the submission until the fault is armed, so the fault hits its decision.
+		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(ctl.AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: "/v1/cases/" + res.CaseID + "/events", Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())
+		_, err = ctl.Release(ctx, env.FitConnect.DestinationID)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			n, err := resetEventPosts(ctx, env, seq, res.CaseID)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(n).To(BeNumerically(">=", 1), "the SUT has not tried to post its decision yet")
+		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(200 * time.Millisecond).Should(Succeed())
+
+		// The SUT stored its decision but the delivery service never got it: crash it now.
+		switch err := env.SUT.Restart(ctx); {
+		case errors.Is(err, runenv.ErrNotSupported):
+			check.SkipBecause("the SUT cannot be restarted in this mode: %v", err)
+		case err != nil:
+			Fail(fmt.Sprintf("restarting the SUT: %v", err))
+		}
+		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		Expect(err).NotTo(HaveOccurred(), "after the restart the SUT never posted its decision again")
+		// A second decision would be refused by the delivery service; give a SUT that
+		// processes the submission twice time to try.
+		time.Sleep(2 * time.Second)
+		s, err = submissionState(ctx, env, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(eventNames(decisionsOf(s))).To(Equal([]string{fitconnect.EventAcceptSubmission}), "decision events in the case log")
+		cases, err := drive.Probe(env).CasesFor(ctx, res.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("cases for the redelivered submission", fmt.Sprint(cases))
+		Expect(cases).To(HaveLen(1), "the submission was listed again after the crash and became %d cases", len(cases))
+	})
+
+	check.It("FC-RCV-080", func(ctx SpecContext) {
+		env := runenv.Current()
+		skipWithoutCallbacks(env)
+		ctl := drive.Control(env)
+		f := mustFixture(env, withAttachment)
+		foreign, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.DestinationID = env.FitConnect.ForeignDestinationID })
+		Expect(err).NotTo(HaveOccurred())
+		seq, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		// A correctly signed callback to the SUT that names the foreign submission.
+		body := fmt.Sprintf(`{"type":%q,"submissionIds":[%q],"submissions":[{"destinationId":%q,"submissionId":%q,"caseId":%q}]}`,
+			fitconnect.CallbackNewSubmissions, foreign.SubmissionID, foreign.DestinationID, foreign.SubmissionID, foreign.CaseID)
+		cb, err := ctl.SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID, Body: []byte(body)})
+		Expect(err).NotTo(HaveOccurred())
+		AddReportEntry("callback naming a submission of another destination", fmt.Sprintf("answered %d", cb.Status))
+		// A submission to its own destination afterwards: once it is decided, the SUT has acted
+		// on the callback and polled at least once since.
+		own, err := drive.Send(ctx, env, f)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = awaitDecisionEvent(ctx, env, own.SubmissionID, decisionWait)
+		Expect(err).NotTo(HaveOccurred())
+		time.Sleep(2 * time.Second)
+		fetched, err := fetchesOf(ctx, env, seq, foreign.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(fetched).To(BeEmpty(), "the SUT fetched submission %s of destination %s, which is not its own", foreign.SubmissionID, foreign.DestinationID)
+		s, err := submissionState(ctx, env, foreign.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(decisionsOf(s)).To(BeEmpty(), "the SUT decided a submission to another destination")
+	})
+})
+
+func fixed(instance string) func(sender.Result) string {
+	return func(sender.Result) string { return instance }
+}
+
+func firstAttachment(r sender.Result) string {
+	if len(r.AttachmentIDs) == 0 {
+		return "attachment:(none sent)"
+	}
+	return "attachment:" + r.AttachmentIDs[0]
+}
+
+// foreignRoot replaces the Fachdaten by well-formed XML whose root element is not the one of
+// the declared submission schema.
+func foreignRoot(s *sender.Submission) {
+	const doc = `<?xml version="1.0" encoding="UTF-8"?>` + "\n" +
+		`<gewerbeanzeige xmlns="urn:konform:not-xbau"><name>Muster</name></gewerbeanzeige>` + "\n"
+	s.Data.Open = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader(doc)), nil }
+	s.Data.Size = int64(len(doc))
+}
+
+func mustFixture(env *runenv.Env, id string) fixtures.Fixture {
+	GinkgoHelper()
+	f, err := drive.Fixture(env, id)
+	Expect(err).NotTo(HaveOccurred())
+	return f
+}
+
+// sendBroken sends the fixture with one deliberate defect.
+func sendBroken(ctx context.Context, env *runenv.Env, b sender.Breakage, change func(*sender.Submission)) sender.Result {
+	GinkgoHelper()
+	sub := drive.Submission(env, mustFixture(env, withAttachment))
+	sub.Break = b
+	if change != nil {
+		change(&sub)
+	}
+	var opts []sender.Option
+	if b == sender.BreakWrongKey {
+		if k, ok := env.FitConnect.OtherEncryptionKey.Key.(*rsa.PublicKey); ok {
+			opts = append(opts, sender.WithWrongKey(k))
+		}
+	}
+	res, err := drive.Sender(env, opts...).Send(ctx, sub)
+	Expect(err).NotTo(HaveOccurred(), "sending a submission with breakage %s", b)
+	AddReportEntry("breakage", b.String())
+	return res
+}
+
+// expectRejected judges the SUT's decision on a broken submission: one reject-submission
+// naming the problem type and instance, a probe record "rejected", and no case.
+func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, problemType, instance string) {
+	GinkgoHelper()
+	s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+	Expect(err).NotTo(HaveOccurred())
+	ds := decisionsOf(s)
+	Expect(eventNames(ds)).To(Equal([]string{fitconnect.EventRejectSubmission}),
+		"submission %s (%s) must be rejected with problem %s, instance %q", res.SubmissionID, res.Break, problemType, instance)
+	ps, err := problemsOf(ds[0])
+	Expect(err).NotTo(HaveOccurred())
+	AddReportEntry("reject-submission problems", fmt.Sprintf("%+v", ps))
+	want := problem{Type: problemPrefix + problemType, Instance: instance}
+	var got []problem
+	for _, p := range ps {
+		got = append(got, problem{Type: p.Type, Instance: p.Instance})
+	}
+	Expect(got).To(ContainElement(want), "reject-submission must name problem type %s with instance %q", want.Type, want.Instance)
+	rec, found, err := drive.Probe(env).Record(ctx, res.SubmissionID)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(found).To(BeTrue(), "the probe does not know the rejected submission")
+	Expect(rec.Status).To(Equal(contract.StatusRejected))
+	Expect(rec.Case).To(BeNil(), "the rejected submission was stored as case %+v", rec.Case)
+}
+
+func eventNames(es []fitconnect.EventRecord) []string {
+	out := []string{}
+	for _, e := range es {
+		out = append(out, e.Event)
+	}
+	return out
+}
+
+func skipWithoutCallbacks(env *runenv.Env) {
+	if ok, why := env.SUT.CallbacksReachable(); !ok {
+		check.SkipBecause("the delivery service cannot call the SUT back: %s", why)
+	}
+}
