@@ -397,6 +397,34 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			"announced attachments not uploaded: "+strings.Join(missing, ", "))
 		return
 	}
+	attTags := map[string]string{}
+	for id, f := range sub.uploaded {
+		attTags[id] = f.tag
+	}
+	s.mu.Unlock()
+
+	// The submit-submission event is signed first and stored in the same step that makes the
+	// submission submitted: a subscriber never lists a submission whose event is not yet there.
+	payload := map[string]any{"authenticationTags": map[string]any{"metadata": tags["metadata"], "attachments": attTags}}
+	if t, ok := tags["data"]; ok {
+		payload["authenticationTags"].(map[string]any)["data"] = t
+	}
+	iss := s.baseURL(r)
+	raw, jti, err := s.issueSET(iss, "submission:"+sub.id, sub.caseID, EventSubmitSubmission, payload)
+	if err != nil {
+		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
+		return
+	}
+	pl, _ := json.Marshal(payload)
+
+	s.mu.Lock()
+	if sub.state != StateIncomplete {
+		state := sub.state
+		s.mu.Unlock()
+		s.problem(w, r, http.StatusUnprocessableEntity, probSubmissionStateInvalid, "Submission state invalid",
+			"submission "+sub.id+" is already "+state)
+		return
+	}
 	sub.encryptedMetadata = *ss.EncryptedMetadata
 	if ss.EncryptedData != nil {
 		sub.encryptedData = *ss.EncryptedData
@@ -405,10 +433,10 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	sub.state, sub.submittedAt = StateSubmitted, &now
 	sub.held = s.holds[sub.destinationID]
 	held := sub.held
-	attTags := map[string]string{}
-	for id, f := range sub.uploaded {
-		attTags[id] = f.tag
-	}
+	c := s.cases[sub.caseID]
+	c.jtis[jti] = true
+	c.events = append(c.events, storedEvent{EventRecord: EventRecord{Event: EventSubmitSubmission, Issuer: iss,
+		Subject: "submission:" + sub.id, IssuedAt: now.Unix(), Payload: pl, Raw: raw}, jti: jti})
 	resp := s.reducedLocked(sub)
 	dest := s.destinations[sub.destinationID]
 	var cbURL, cbSecret string
@@ -417,14 +445,6 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 
-	payload := map[string]any{"authenticationTags": map[string]any{"metadata": tags["metadata"], "attachments": attTags}}
-	if t, ok := tags["data"]; ok {
-		payload["authenticationTags"].(map[string]any)["data"] = t
-	}
-	if err := s.appendOwnEvent(r, sub, EventSubmitSubmission, payload); err != nil {
-		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
-		return
-	}
 	writeJSON(w, http.StatusAccepted, resp)
 	if cbURL != "" && !held {
 		body, err := json.Marshal(newSubmissionsCallback([]SubmissionRef{{DestinationID: sub.destinationID, SubmissionID: sub.id, CaseID: sub.caseID}}))

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -27,6 +28,8 @@ type delivery struct {
 	record  contract.Record
 	decided bool
 	err     error
+	// rejection is the payload of the reject-submission event, when the SUT rejected it.
+	rejection string
 }
 
 // problem explains why the delivery cannot be judged for its content, or "" when it was accepted.
@@ -40,9 +43,16 @@ func (d delivery) problem() string {
 	case !d.decided:
 		return fmt.Sprintf("fixture %s: submission %s still %q after %s", id, d.sent.SubmissionID, d.record.Status, decisionWait)
 	case d.record.Status != contract.StatusAccepted:
-		return fmt.Sprintf("fixture %s: the SUT rejected submission %s, a valid submission (problems: %+v)", id, d.sent.SubmissionID, d.record.Problems)
+		return fmt.Sprintf("fixture %s: the SUT rejected submission %s, a valid submission: %s", id, d.sent.SubmissionID, d.rejectionText())
 	}
 	return ""
+}
+
+func (d delivery) rejectionText() string {
+	if d.rejection != "" {
+		return d.rejection
+	}
+	return fmt.Sprintf("%+v", d.record.Problems)
 }
 
 // push sends every named fixture and waits for each decision, a few at a time.
@@ -76,7 +86,30 @@ func pushOne(ctx context.Context, env *runenv.Env, id string, wait time.Duration
 	wctx, cancel := drive.Within(ctx, wait)
 	defer cancel()
 	d.record, d.decided, d.err = drive.AwaitDecision(wctx, env, d.sent.SubmissionID)
+	if d.decided && d.record.Status == contract.StatusRejected {
+		d.rejection = rejectPayload(ctx, env, d.sent.SubmissionID)
+	}
 	return d
+}
+
+// rejectPayload returns the payload of the SUT's reject-submission event as the delivery
+// service holds it: the problems with their details.
+func rejectPayload(ctx context.Context, env *runenv.Env, submissionID string) string {
+	subs, err := drive.Control(env).Submissions(ctx)
+	if err != nil {
+		return ""
+	}
+	for _, s := range subs {
+		if s.ID != submissionID {
+			continue
+		}
+		for _, e := range s.Events {
+			if strings.HasSuffix(e.Event, "/reject-submission") {
+				return clip(string(e.Payload), 1500)
+			}
+		}
+	}
+	return ""
 }
 
 // smallFixtures lists every fixture of the corpus except those whose attachments are generated
