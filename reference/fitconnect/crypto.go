@@ -122,7 +122,13 @@ func (s SET) Event() string {
 	return ""
 }
 
-// AuthenticationTags is the payload of submit- and accept-submission.
+// TagsPayload is the event payload of submit-submission and accept-submission (SET payload
+// schema 1.0.0): the tags sit under "authenticationTags".
+type TagsPayload struct {
+	AuthenticationTags *AuthenticationTags `json:"authenticationTags"`
+}
+
+// AuthenticationTags are the fifth segments of the JWEs of a submission.
 type AuthenticationTags struct {
 	Metadata    string            `json:"metadata"`
 	Data        string            `json:"data,omitempty"`

@@ -310,7 +310,7 @@ func (f *fakeZD) add(sp spec) *fakeSubmission {
 	for _, ev := range []string{fitconnect.EventCreateSubmission, fitconnect.EventSubmitSubmission} {
 		var payload any = map[string]any{}
 		if ev == fitconnect.EventSubmitSubmission {
-			payload = fitconnect.AuthenticationTags{Metadata: fitconnect.AuthTag(s.EncryptedMetadata), Data: fitconnect.AuthTag(s.EncryptedData), Attachments: tags}
+			payload = fitconnect.TagsPayload{AuthenticationTags: &fitconnect.AuthenticationTags{Metadata: fitconnect.AuthTag(s.EncryptedMetadata), Data: fitconnect.AuthTag(s.EncryptedData), Attachments: tags}}
 		}
 		set, err := fitconnect.SignEvent(signer, f.srv.URL, s.SubmissionID, s.CaseID, ev, payload, time.Now())
 		if err != nil {

@@ -263,7 +263,8 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 		if p.cfg.Defects.On("accept-wrong-authentication-tags") {
 			tags.Metadata, tags.Data = tags.Data, tags.Metadata
 		}
-		sub.Event, err = fitconnect.SignEvent(p.cfg.SigningKey, p.cfg.DestinationID, fs.SubmissionID, fs.CaseID, fitconnect.EventAcceptSubmission, tags, p.now())
+		sub.Event, err = fitconnect.SignEvent(p.cfg.SigningKey, p.cfg.DestinationID, fs.SubmissionID, fs.CaseID, fitconnect.EventAcceptSubmission,
+			fitconnect.TagsPayload{AuthenticationTags: &tags}, p.now())
 	} else {
 		sub.Decision = contract.StatusRejected
 		sub.Problems = v.problems
@@ -631,9 +632,9 @@ func (p *Processor) checkEventLog(ctx context.Context, fs fitconnect.Submission,
 			}
 		}
 		if ev == fitconnect.EventSubmitSubmission {
-			var t fitconnect.AuthenticationTags
-			if err := json.Unmarshal(set.Events[ev], &t); err == nil && t.Metadata != "" {
-				tags = &t
+			var pl fitconnect.TagsPayload
+			if err := json.Unmarshal(set.Events[ev], &pl); err == nil && pl.AuthenticationTags != nil && pl.AuthenticationTags.Metadata != "" {
+				tags = pl.AuthenticationTags
 			}
 		}
 	}

@@ -99,8 +99,12 @@ func TestAcceptPath(t *testing.T) {
 	if set.Iss != testDestination || set.Txn != "case:"+fs.CaseID || set.Schema != fitconnect.SETPayloadSchema || set.JTI == "" {
 		t.Errorf("SET claims %+v", set)
 	}
-	var tags fitconnect.AuthenticationTags
-	json.Unmarshal(set.Events[fitconnect.EventAcceptSubmission], &tags)
+	var pl fitconnect.TagsPayload
+	json.Unmarshal(set.Events[fitconnect.EventAcceptSubmission], &pl)
+	if pl.AuthenticationTags == nil {
+		t.Fatalf("accept-submission without authenticationTags: %s", set.Events[fitconnect.EventAcceptSubmission])
+	}
+	tags := *pl.AuthenticationTags
 	if tags.Metadata != fitconnect.AuthTag(fs.EncryptedMetadata) || tags.Data != fitconnect.AuthTag(fs.EncryptedData) ||
 		tags.Attachments[fs.Attachments[0]] != fitconnect.AuthTag(fs.attachments[fs.Attachments[0]]) {
 		t.Errorf("authentication tags %+v", tags)
@@ -293,9 +297,9 @@ func TestDefectsChangeDecisions(t *testing.T) {
 		h := newHarness(t, "accept-wrong-authentication-tags")
 		fs := h.zd.add(spec{})
 		h.poll()
-		var tags fitconnect.AuthenticationTags
-		json.Unmarshal(h.zd.postedFor(fs.SubmissionID)[0].Events[fitconnect.EventAcceptSubmission], &tags)
-		if tags.Metadata == fitconnect.AuthTag(fs.EncryptedMetadata) {
+		var pl fitconnect.TagsPayload
+		json.Unmarshal(h.zd.postedFor(fs.SubmissionID)[0].Events[fitconnect.EventAcceptSubmission], &pl)
+		if pl.AuthenticationTags == nil || pl.AuthenticationTags.Metadata == fitconnect.AuthTag(fs.EncryptedMetadata) {
 			t.Error("tags unchanged")
 		}
 	})
