@@ -56,7 +56,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		for _, id := range ids {
 			s, err := awaitDecisionEvent(ctx, env, id, decisionWait)
 			Expect(err).NotTo(HaveOccurred(), "with %d submissions waiting over pages of at most %d", n, pageCap)
-			Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "submission %s is valid", id)
+			Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "submission %s is valid: %s", id, describe(decisionsOf(s)))
 		}
 		ls, err := listingsSince(ctx, env, seq)
 		Expect(err).NotTo(HaveOccurred())
@@ -77,7 +77,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
 		Expect(err).NotTo(HaveOccurred())
 		accepts := eventsOf(s, fitconnect.EventAcceptSubmission)
-		Expect(accepts).To(HaveLen(1), "decisions posted: %v", eventNames(decisionsOf(s)))
+		Expect(accepts).To(HaveLen(1), "decisions posted for a valid submission: %s", describe(decisionsOf(s)))
 		got, err := tagsOf(accepts[0])
 		Expect(err).NotTo(HaveOccurred())
 		sent := authTags{Metadata: res.AuthenticationTags.Metadata, Data: res.AuthenticationTags.Data, Attachments: res.AuthenticationTags.Attachments}
@@ -228,7 +228,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		time.Sleep(2 * time.Second)
 		s, err = submissionState(ctx, env, res.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())
-		Expect(eventNames(decisionsOf(s))).To(Equal([]string{fitconnect.EventAcceptSubmission}), "decision events in the case log")
+		Expect(eventNames(decisionsOf(s))).To(Equal([]string{fitconnect.EventAcceptSubmission}), "decision events in the case log: %s", describe(decisionsOf(s)))
 		cases, err := drive.Probe(env).CasesFor(ctx, res.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())
 		AddReportEntry("cases for the redelivered submission", fmt.Sprint(cases))
@@ -336,6 +336,19 @@ func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, pro
 	Expect(found).To(BeTrue(), "the probe does not know the rejected submission")
 	Expect(rec.Status).To(Equal(contract.StatusRejected))
 	Expect(rec.Case).To(BeNil(), "the rejected submission was stored as case %+v", rec.Case)
+}
+
+// describe names decision events with the problems of rejections, for failure messages.
+func describe(es []fitconnect.EventRecord) string {
+	var parts []string
+	for _, e := range es {
+		name := strings.TrimPrefix(e.Event, fitconnect.EventBase)
+		if ps, err := problemsOf(e); err == nil && len(ps) > 0 {
+			name += fmt.Sprintf(" %+v", ps)
+		}
+		parts = append(parts, name)
+	}
+	return "[" + strings.Join(parts, "; ") + "]"
 }
 
 func eventNames(es []fitconnect.EventRecord) []string {
