@@ -1,0 +1,327 @@
+package hkr
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+	"github.com/shopspring/decimal"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/mocks/fitconnect"
+	mock "github.com/konform/konform/mocks/hkr"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/provision"
+	"github.com/konform/konform/schemas"
+	"github.com/konform/konform/suites/check"
+	"github.com/konform/konform/suites/drive"
+	"github.com/konform/konform/suites/runenv"
+)
+
+// Fixtures by the payment they carry (see fixtures/xoev/*/manifest.yaml).
+const (
+	paid435      = "bg-0200-ohne-anhang"           // BOOKED 4.35, float64 ×100 truncates to 434
+	paid12345    = "bg-0200-umlaute-nfc"           // BOOKED 123.45
+	paid010      = "bg-0200-nfd"                   // BOOKED 0.10
+	paid99999999 = "bg-0200-langer-freitext"       // BOOKED 999999.99
+	paid471100   = "bg-0200-codelisten"            // BOOKED 4711.00
+	paidOther    = "gf-0600-weiterfuehren"         // BOOKED 250.00, another service
+	failed030    = "bg-0200-nichtlateinisch"       // FAILED 0.30
+	canceled101  = "bg-0200-21-anhaenge"           // CANCELED 1.01
+	initial020   = "bg-0200-mehrere-antragsteller" // INITIAL 0.20
+	unpaid       = "bg-0200-minimal"               // no paymentInformation
+)
+
+// kasseImportXSD is the XFinanz 3.1.0 schema of kasseImport messages under the specs directory.
+var kasseImportXSD = filepath.Join("xfinanz-3.1.0", "xfinanz-nachricht-kasse-import.xsd")
+
+var _ = Describe("HKR payment", func() {
+	check.It("HK-PAY-010", func(ctx SpecContext) {
+		env := runenv.Current()
+		codings := provision.BookingCoding(env.FitConnect.Services)
+		sent := sendAll(ctx, env, paid435, paidOther)
+		for _, p := range sent {
+			rec, err := awaitSettled(ctx, env, p, true)
+			Expect(err).NotTo(HaveOccurred())
+			bookings, msgs := hkrState(ctx, env)
+			mine := relatedBookings(bookings, p.keys()...)
+			AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
+			Expect(mine).To(HaveLen(1), "a BOOKED payment of %s (%s) must reach the HKR system as exactly one Anordnung; booked: %v", p.Amount, p.Fixture, numbers(mine))
+			ao, ok := bookedAnordnung(msgs, mine[0])
+			Expect(ok).To(BeTrue(), "the HKR mock lost the message of booking %s", mine[0].AnordnungsNummerExtern)
+			coding, ok := codings[p.Service]
+			Expect(ok).To(BeTrue(), "the run configured no booking coding for service %s", p.Service)
+			Expect(judgeAnordnung(ao, p, coding)).To(BeEmpty(), "Anordnung %s for fixture %s", ao.AnordnungsNummerExtern, p.Fixture)
+
+			want := []contract.Booking{{AnordnungsNummerExtern: ao.AnordnungsNummerExtern, Kassenzeichen: p.Kassenzeichen,
+				Amount: p.Amount.StringFixed(2), State: contract.BookingBooked}}
+			got := append([]contract.Booking(nil), rec.Bookings...)
+			for i := range got {
+				got[i].Attempts, got[i].Fehlertext = 0, nil
+			}
+			if d := cmp.Diff(want, got); d != "" {
+				AddReportEntry("probe bookings "+p.Kassenzeichen+" (-want +got)", d)
+				Fail("the probe does not show the booking as sent and acknowledged (-want +got):\n" + d)
+			}
+		}
+	})
+
+	check.It("HK-PAY-020", func(ctx SpecContext) {
+		env := runenv.Current()
+		xsd := filepath.Join(env.SchemasDir, kasseImportXSD)
+		if env.SchemasDir == "" {
+			check.SkipBecause("no official schemas directory for this run (--schemas): the XFinanz XSD check cannot run")
+		}
+		if _, err := os.Stat(xsd); err != nil {
+			check.SkipBecause("XFinanz 3.1.0 schema %s not found: the XSD check cannot run", xsd)
+		}
+		sent := sendAll(ctx, env, paid12345, paid99999999)
+		for _, p := range sent {
+			_, err := awaitSettled(ctx, env, p, true)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		_, msgs := hkrState(ctx, env)
+		for _, p := range sent {
+			mine := relatedMessages(msgs, p.keys()...)
+			Expect(mine).NotTo(BeEmpty(), "no message for the BOOKED payment of %s (%s) reached the HKR system", p.Kassenzeichen, p.Fixture)
+			for _, m := range mine {
+				errs, err := schemas.ValidateXML(xsd, m.Raw)
+				Expect(err).NotTo(HaveOccurred(), "validating message %d", m.Seq)
+				if len(errs) > 0 {
+					texts := make([]string, 0, len(errs))
+					for _, e := range errs {
+						texts = append(texts, e.String())
+					}
+					AddReportEntry("xsd errors message "+itoa(m.Seq), strings.Join(texts, "\n"))
+					Fail("message " + itoa(m.Seq) + " (" + m.MessageType + ", " + p.Fixture + ") is not valid against XFinanz 3.1.0 " + kasseImportXSD + ":\n" + strings.Join(texts, "\n"))
+				}
+			}
+		}
+	})
+
+	check.It("HK-PAY-030", func(ctx SpecContext) {
+		env := runenv.Current()
+		sent := sendAll(ctx, env, failed030, canceled101, initial020)
+		for _, p := range sent {
+			_, err := awaitSettled(ctx, env, p, false)
+			Expect(err).NotTo(HaveOccurred())
+		}
+		// A paid fee sent after them is the marker: once it is booked and a little time has
+		// passed, the SUT has had its chance to book the unpaid ones too.
+		marker := sendAll(ctx, env, paid010)[0]
+		_, err := awaitSettled(ctx, env, marker, true)
+		Expect(err).NotTo(HaveOccurred())
+		time.Sleep(3 * time.Second)
+		_, msgs := hkrState(ctx, env)
+		for _, p := range sent {
+			rec, found, err := drive.Probe(env).Record(ctx, p.SubmissionID)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(found).To(BeTrue())
+			mine := relatedMessages(msgs, p.keys()...)
+			AddReportEntry("anordnungen "+p.Status+" "+p.Kassenzeichen, summarize(mine))
+			Expect(mine).To(BeEmpty(), "payment status %s (%s, %s): no paid booking may reach the HKR system", p.Status, p.Fixture, p.Amount)
+			Expect(rec.Bookings).To(BeEmpty(), "payment status %s (%s): the probe shows bookings", p.Status, p.Fixture)
+		}
+	})
+
+	check.It("HK-PAY-040", func(ctx SpecContext) {
+		env := runenv.Current()
+		// The paid submission joins an existing case so the fault on the decision post can be
+		// scoped to that case before the SUT sees the submission.
+		f, err := drive.Fixture(env, unpaid)
+		Expect(err).NotTo(HaveOccurred())
+		first, err := drive.Send(ctx, env, f)
+		Expect(err).NotTo(HaveOccurred())
+		wctx, cancel := drive.Within(ctx, settleTimeout)
+		defer cancel()
+		_, decided, err := drive.AwaitDecision(wctx, env, first.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(decided).To(BeTrue(), "the SUT never decided submission %s", first.SubmissionID)
+		eventsPath := "/v1/cases/" + first.CaseID + "/events"
+		Expect(drive.Control(env).AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())
+
+		p, err := sendPaid(ctx, env, paid010, func(s *sender.Submission) { s.CaseID = first.CaseID })
+		Expect(err).NotTo(HaveOccurred())
+		_, err = awaitSettled(ctx, env, p, true)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			subs, err := drive.Control(env).Submissions(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			for _, s := range subs {
+				if s.ID == p.SubmissionID {
+					g.Expect(s.State).NotTo(Equal("submitted"), "the SUT has not yet posted its decision again after the reset")
+				}
+			}
+		}).WithContext(ctx).WithTimeout(settleTimeout).WithPolling(500 * time.Millisecond).Should(Succeed())
+		ex, err := drive.Control(env).Exchanges(ctx, 0)
+		Expect(err).NotTo(HaveOccurred())
+		resets := 0
+		for _, e := range ex {
+			if e.Method == "POST" && e.URL == eventsPath && strings.Contains(e.Note, "reset") {
+				resets++
+			}
+		}
+		Expect(resets).To(Equal(1), "the decision post for case %s was not cut off once: the redelivery did not happen", first.CaseID)
+		time.Sleep(2 * time.Second)
+
+		bookings, msgs := hkrState(ctx, env)
+		mine := relatedBookings(bookings, p.keys()...)
+		AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
+		Expect(mine).To(HaveLen(1), "after the decision post was cut off and the submission came round again, the paid fee must still be booked exactly once; booked: %v", numbers(mine))
+		rec, _, err := drive.Probe(env).Record(ctx, p.SubmissionID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.Bookings).To(HaveLen(1), "the probe shows %d Anordnungen for one paid fee", len(rec.Bookings))
+	})
+
+	check.It("HK-PAY-050", func(ctx SpecContext) {
+		env := runenv.Current()
+		p, err := sendPaidWithFaults(ctx, env, paid471100,
+			// Not booked: 503 twice, a reset connection, a time-out.
+			mock.Fault{Kind: mock.FaultUnavailable, Count: 2},
+			mock.Fault{Kind: mock.FaultReset, Count: 1},
+			mock.Fault{Kind: mock.FaultTimeout, Count: 1, DelayMS: 1000},
+			// Booked, but the answer comes after a typical client time-out: the SUT must not
+			// lose it, and its retry must not book it a second time.
+			mock.Fault{Kind: mock.FaultSlow, Count: 1, DelayMS: 12000},
+		)
+		Expect(err).NotTo(HaveOccurred())
+		rec, err := awaitSettled(ctx, env, p, true)
+		Expect(err).NotTo(HaveOccurred())
+		time.Sleep(2 * time.Second)
+		bookings, msgs := hkrState(ctx, env)
+		mine := relatedBookings(bookings, p.keys()...)
+		AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
+		AddReportEntry("probe bookings "+p.Kassenzeichen, rec.Bookings)
+		Expect(len(relatedMessages(msgs, p.keys()...))).To(BeNumerically(">=", 5), "the HKR system answered 503, 503, reset, time-out: the SUT must have tried again")
+		Expect(mine).To(HaveLen(1), "through 503, reset and time-outs the fee must be booked exactly once — nothing lost, nothing doubled; booked: %v", numbers(mine))
+		Expect(mine[0].Gesamtbetrag.Equal(p.Amount)).To(BeTrue(), "booked %s, paid %s", mine[0].Gesamtbetrag, p.Amount)
+		Expect(rec.Bookings).To(HaveLen(1))
+		Expect(rec.Bookings[0].State).To(Equal(contract.BookingBooked), "the probe shows the booking %s after the HKR system booked it", rec.Bookings[0].State)
+	})
+
+	check.It("HK-PAY-060", func(ctx SpecContext) {
+		env := runenv.Current()
+		text := "Kassenzeichen gesperrt: Konform-Prüfung " + strings.ToUpper(time.Now().UTC().Format("150405.000"))
+		p, err := sendPaidWithFaults(ctx, env, paid12345, mock.Fault{Kind: mock.FaultReject, Count: 1, Fehlertext: text})
+		Expect(err).NotTo(HaveOccurred())
+		rec, err := awaitSettled(ctx, env, p, true)
+		Expect(err).NotTo(HaveOccurred())
+		bookings, msgs := hkrState(ctx, env)
+		AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
+		AddReportEntry("probe bookings "+p.Kassenzeichen, rec.Bookings)
+		Expect(relatedMessages(msgs, p.keys()...)).NotTo(BeEmpty(), "no Anordnung for the BOOKED payment reached the HKR system")
+		Expect(relatedBookings(bookings, p.keys()...)).To(BeEmpty(), "the HKR mock booked despite the refusal (mock fault not applied?)")
+		Expect(rec.Bookings).To(HaveLen(1), "the probe must show the refused Anordnung")
+		b := rec.Bookings[0]
+		Expect(b.State).To(Equal(contract.BookingFailed), "the HKR system refused the Anordnung with kennzeichenOK=false; the probe shows it %q", b.State)
+		Expect(strings.Join(b.Fehlertext, "\n")).To(ContainSubstring(text), "the HKR system's fehlertext must be kept and shown")
+	})
+
+	check.It("HK-PAY-070", func(ctx SpecContext) {
+		env := runenv.Current()
+		sent := sendAll(ctx, env, paid435, paid010, paid99999999, paidOther, failed030)
+		for _, p := range sent {
+			_, err := awaitSettled(ctx, env, p, p.Status == "BOOKED")
+			Expect(err).NotTo(HaveOccurred())
+		}
+		time.Sleep(2 * time.Second)
+		hc := hkrControl(env)
+		var ist []mock.PaymentRecord
+		for _, p := range sent {
+			if p.Status != "BOOKED" {
+				continue
+			}
+			r := mock.PaymentRecord{Kassenzeichen: p.Kassenzeichen, TransactionID: p.TransactionID, Amount: p.Amount,
+				ValueDate: time.Now().UTC().Format(time.DateOnly)}
+			Expect(hc.AddPaymentRecord(ctx, r)).To(Succeed())
+			ist = append(ist, r)
+		}
+		AddReportEntry("ist (payment platform)", ist)
+		ledger, err := hc.Ledger(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		lines, probs := reconcile(ledger, sent)
+		AddReportEntry("reconciliation", lines)
+		Expect(probs).To(BeEmpty(), "Soll and Ist per Kassenzeichen do not reconcile")
+	})
+
+	check.It("HK-PAY-080", func(ctx SpecContext) {
+		env := runenv.Current()
+		sent := sendAll(ctx, env, paid435, paid010, paid99999999, paid12345)
+		total := decimal.Zero
+		for _, p := range sent {
+			_, err := awaitSettled(ctx, env, p, true)
+			Expect(err).NotTo(HaveOccurred())
+			total = total.Add(p.Amount)
+		}
+		bookings, msgs := hkrState(ctx, env)
+		booked := decimal.Zero
+		for _, p := range sent {
+			mine := relatedBookings(bookings, p.keys()...)
+			AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
+			Expect(mine).To(HaveLen(1), "fee %s (%s): booked %v", p.Amount, p.Fixture, numbers(mine))
+			ao, ok := bookedAnordnung(msgs, mine[0])
+			Expect(ok).To(BeTrue())
+			want := p.Amount.StringFixed(2)
+			var raw []string
+			for _, pos := range ao.Positions {
+				raw = append(raw, pos.Amounts...)
+			}
+			Expect(ao.GesamtbetragRaw).To(Equal(want), "gesamtbetrag of the fee %s (%s) as written", want, p.Fixture)
+			Expect(raw).To(Equal([]string{want}), "brutto of the fee %s (%s) as written", want, p.Fixture)
+			booked = booked.Add(ao.Gesamtbetrag)
+		}
+		Expect(booked.Equal(total)).To(BeTrue(), "the fees sum to %s, the Anordnungen to %s", total.StringFixed(2), booked.StringFixed(2))
+	})
+})
+
+// sendAll sends each fixture with a unique payment and fails the check if one cannot be sent.
+func sendAll(ctx context.Context, env *runenv.Env, fixtureIDs ...string) []Paid {
+	out := make([]Paid, 0, len(fixtureIDs))
+	for _, id := range fixtureIDs {
+		p, err := sendPaid(ctx, env, id)
+		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		out = append(out, p)
+	}
+	return out
+}
+
+// sendPaidWithFaults arms faults at the HKR mock for the fixture's (unique) Kassenzeichen,
+// then sends it. The faults are disarmed when the check ends.
+func sendPaidWithFaults(ctx context.Context, env *runenv.Env, fixtureID string, faults ...mock.Fault) (Paid, error) {
+	hc := hkrControl(env)
+	var armed string
+	p, err := sendPaid(ctx, env, fixtureID, func(s *sender.Submission) {
+		armed = s.Payment.TransactionReference
+		for _, f := range faults {
+			f.Match = armed
+			ExpectWithOffset(2, hc.AddFault(ctx, f)).To(Succeed())
+		}
+		DeferCleanup(func(ctx SpecContext) { _ = hc.ClearFaultsMatching(ctx, armed) })
+	})
+	return p, err
+}
+
+// hkrState reads the HKR mock's bookings and messages.
+func hkrState(ctx context.Context, env *runenv.Env) ([]mock.Booking, []mock.Message) {
+	hc := hkrControl(env)
+	bookings, err := hc.Bookings(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	msgs, err := hc.Messages(ctx)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	return bookings, msgs
+}
+
+func numbers(bs []mock.Booking) []string {
+	out := []string{}
+	for _, b := range bs {
+		out = append(out, b.AnordnungsNummerExtern)
+	}
+	return out
+}
+
+func itoa(n int64) string { return decimal.NewFromInt(n).String() }
