@@ -509,7 +509,7 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 			v.add(ProblemHashMismatch, "data", "SHA-512 of the data differs from the metadata hash")
 		}
 	}
-	known := ss.SchemaURI == XBauAntrag0200.URI && ss.MimeType == XBauAntrag0200.MimeType
+	want, known := readable(ss.SchemaURI, ss.MimeType)
 	if !d.On("accept-unsupported-schema") && (!known || !schemas[ss.SchemaURI+" "+ss.MimeType]) {
 		v.add(ProblemUnsupportedSchema, "data", fmt.Sprintf("submission schema %q (%s) is not supported", ss.SchemaURI, ss.MimeType))
 		return
@@ -529,8 +529,8 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 			}
 			return
 		}
-		if !d.On("skip-data-schema-check") && known && (root.Local != XBauAntrag0200.RootLocal || root.Space != XBauAntrag0200.RootSpace) {
-			v.add(ProblemSchemaViolation, "data", fmt.Sprintf("root element {%s}%s is not {%s}%s", root.Space, root.Local, XBauAntrag0200.RootSpace, XBauAntrag0200.RootLocal))
+		if !d.On("skip-data-schema-check") && known && (root.Local != want.RootLocal || root.Space != want.RootSpace) {
+			v.add(ProblemSchemaViolation, "data", fmt.Sprintf("root element {%s}%s is not {%s}%s", root.Space, root.Local, want.RootSpace, want.RootLocal))
 			return
 		}
 		fieldsOut, _ = p.mapper.FromXML(raw)
@@ -671,7 +671,9 @@ func (p *Processor) served(ctx context.Context, destinationID string) (map[strin
 	for _, s := range p.cfg.Services {
 		svc[s] = true
 	}
-	schemas[XBauAntrag0200.URI+" "+XBauAntrag0200.MimeType] = true
+	for _, ds := range DataSchemas {
+		schemas[ds.URI+" "+ds.MimeType] = true
+	}
 	return svc, schemas
 }
 

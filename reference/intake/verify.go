@@ -155,3 +155,25 @@ var XBauAntrag0200 = DataSchema{
 	RootLocal: "baugenehmigung.antrag.0200",
 	RootSpace: "http://www.xleitstelle.de/xbau/2/3/1",
 }
+
+// XBauAnzeige0600 is XBau 2.3.1 genehmigungsfreistellung.anzeige.0600 as XML, checked like
+// XBauAntrag0200.
+var XBauAnzeige0600 = DataSchema{
+	URI:       "urn:xoev-de:bmk:standard:xbau_2.3.1#genehmigungsfreistellung.anzeige.0600",
+	MimeType:  "application/xml",
+	RootLocal: "genehmigungsfreistellung.anzeige.0600",
+	RootSpace: "http://www.xleitstelle.de/xbau/2/3/1",
+}
+
+// DataSchemas lists every submission schema the reference reads.
+var DataSchemas = []DataSchema{XBauAntrag0200, XBauAnzeige0600}
+
+// readable returns the schema the reference reads under this URI and MIME type.
+func readable(uri, mimeType string) (DataSchema, bool) {
+	for _, s := range DataSchemas {
+		if s.URI == uri && s.MimeType == mimeType {
+			return s, true
+		}
+	}
+	return DataSchema{}, false
+}
