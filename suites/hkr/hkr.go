@@ -30,7 +30,6 @@ const (
 	paid010      = "bg-0200-nfd"                   // BOOKED 0.10
 	paid99999999 = "bg-0200-langer-freitext"       // BOOKED 999999.99
 	paid471100   = "bg-0200-codelisten"            // BOOKED 4711.00
-	paidOther    = "gf-0600-weiterfuehren"         // BOOKED 250.00, another service
 	failed030    = "bg-0200-nichtlateinisch"       // FAILED 0.30
 	canceled101  = "bg-0200-21-anhaenge"           // CANCELED 1.01
 	initial020   = "bg-0200-mehrere-antragsteller" // INITIAL 0.20
@@ -44,7 +43,7 @@ var _ = Describe("HKR payment", func() {
 	check.It("HK-PAY-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		codings := provision.BookingCoding(env.FitConnect.Services)
-		sent := sendAll(ctx, env, paid435, paidOther)
+		sent := sendAll(ctx, env, paid435, paid99999999)
 		for _, p := range sent {
 			rec, err := awaitSettled(ctx, env, p, true)
 			Expect(err).NotTo(HaveOccurred())
@@ -224,7 +223,7 @@ var _ = Describe("HKR payment", func() {
 
 	check.It("HK-PAY-070", func(ctx SpecContext) {
 		env := runenv.Current()
-		sent := sendAll(ctx, env, paid435, paid010, paid99999999, paidOther, failed030)
+		sent := sendAll(ctx, env, paid435, paid010, paid471100, failed030)
 		for _, p := range sent {
 			_, err := awaitSettled(ctx, env, p, p.Status == "BOOKED")
 			Expect(err).NotTo(HaveOccurred())
