@@ -28,7 +28,7 @@ var All = []Defect{
 	{"rebook-on-redelivery", "appends a new Anordnung each time an accepted submission is handed to booking again (decision post failed, redelivery) instead of keeping the one it has"},
 	{"swallow-hkr-rejection", "takes any 200 answer of the HKR system as booked without reading kennzeichenOK, so refusals and their fehlertext are lost"},
 	{"anordnungsdatum-as-datetime", "writes anordnungsDatum and faelligkeit as RFC 3339 date-times where XFinanz wants xs:date"},
-	{"gap-in-apnummer", "numbers Anordnung positions 1, 3, 5, … instead of gaplessly from 1"},
+	{"gap-in-apnummer", "numbers Anordnung positions from its transfer counter, which runs on across Anordnungen, instead of gaplessly from 1 in each"},
 	{"skip-hash-check", "does not compare the SHA-512 of data and attachments with the metadata hashes"},
 	{"skip-metadata-schema-check", "does not validate the metadata against the metadata JSON schema"},
 	{"skip-data-schema-check", "does not check the data against its submission schema (well-formedness, root element, namespace)"},

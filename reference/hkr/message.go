@@ -86,7 +86,7 @@ func buildMessage(a anordnung, d defects.Set) ([]byte, string, error) {
 	ao.CreateElement("xfn:haushaltsjahr").SetText(strconv.Itoa(day.Year()))
 	for i, it := range a.items {
 		pos := ao.CreateElement("xfn:aOPosDoppisch")
-		pos.CreateElement("xfn:aPNummer").SetText(strconv.Itoa(apNummer(i, d)))
+		pos.CreateElement("xfn:aPNummer").SetText(strconv.Itoa(apNummer(i, a.uebertragungsID, d)))
 		pos.CreateElement("xfn:bewirtschaftungsstelle").SetText(a.coding.Bewirtschaftungsstelle)
 		gb := pos.CreateElement("xfn:gemeinsameBuchungsdaten")
 		if a.ord.CaseReference != "" {
@@ -164,10 +164,12 @@ func brutto(amount decimal.Decimal, d defects.Set) string {
 	return amount.StringFixed(2)
 }
 
-// apNummer numbers positions gaplessly from 1, as the XSD documentation demands.
-func apNummer(i int, d defects.Set) int {
+// apNummer numbers positions gaplessly from 1 in each Anordnung, as the XSD documentation
+// demands.
+func apNummer(i int, uebertragungsID uint64, d defects.Set) int {
 	if d.On(DefectGapInAPNummer) {
-		return 2*i + 1
+		// The transfer counter doubles as position counter: it runs on across Anordnungen.
+		return int(uebertragungsID) + i
 	}
 	return i + 1
 }

@@ -154,7 +154,7 @@ func TestDefectDateTimeDatesBreaksXSD(t *testing.T) {
 func TestDefectGapInAPNummer(t *testing.T) {
 	b, _ := build(t, multiItem(), defects.Set{DefectGapInAPNummer: true})
 	v := view(t, b)
-	if v.Pos[0].APNummer != 1 || v.Pos[1].APNummer != 3 {
+	if v.Pos[0].APNummer != 7 || v.Pos[1].APNummer != 8 {
 		t.Fatalf("aPNummer %d, %d", v.Pos[0].APNummer, v.Pos[1].APNummer)
 	}
 }
