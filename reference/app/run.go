@@ -91,6 +91,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if cfg.Defects.On("callback-stale-timestamp-accepted") {
 		cbOpts = append(cbOpts, callback.WithoutTimestampCheck())
 	}
+	if cfg.Defects.On("callback-ignored") {
+		cbOpts = append(cbOpts, callback.WithoutTrigger())
+	}
 	mux := http.NewServeMux()
 	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
 	mux.Handle(contract.CallbackPath, callback.New(cfg.CallbackSecret, proc.Trigger, cbOpts...))

@@ -26,6 +26,7 @@ type Handler struct {
 	log         *slog.Logger
 	checkHMAC   bool
 	checkMaxAge bool
+	act         bool
 }
 
 // Option configures a Handler.
@@ -43,9 +44,13 @@ func WithoutHMACCheck() Option { return func(h *Handler) { h.checkHMAC = false }
 // WithoutTimestampCheck accepts callbacks whatever their timestamp.
 func WithoutTimestampCheck() Option { return func(h *Handler) { h.checkMaxAge = false } }
 
+// WithoutTrigger answers valid callbacks 200 but never triggers the poll, so new submissions
+// wait for the next scheduled round.
+func WithoutTrigger() Option { return func(h *Handler) { h.act = false } }
+
 // New returns the callback handler; trigger is called for every valid callback.
 func New(secret string, trigger func(), opts ...Option) *Handler {
-	h := &Handler{secret: []byte(secret), trigger: trigger, now: time.Now, log: slog.New(slog.DiscardHandler), checkHMAC: true, checkMaxAge: true}
+	h := &Handler{secret: []byte(secret), trigger: trigger, now: time.Now, log: slog.New(slog.DiscardHandler), checkHMAC: true, checkMaxAge: true, act: true}
 	for _, o := range opts {
 		o(h)
 	}
@@ -94,6 +99,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "callback-timestamp older than 5 minutes or in the future", http.StatusBadRequest)
 			return
 		}
+	}
+	if !h.act {
+		h.log.Info("valid callback acknowledged")
+		w.WriteHeader(http.StatusOK)
+		return
 	}
 	h.log.Info("valid callback, polling now")
 	if h.trigger != nil {

@@ -39,6 +39,7 @@ var All = []Defect{
 	{"trust-forged-events", "does not verify the signatures of the delivery service's SETs in the event log"},
 	{"callback-no-hmac-check", "accepts callbacks without checking the callback-authentication HMAC"},
 	{"callback-stale-timestamp-accepted", "accepts callbacks whose callback-timestamp is more than 5 minutes off"},
+	{"callback-ignored", "verifies callbacks and answers 200 but does not fetch the announced submissions: they wait for the next scheduled poll"},
 	{"dedupe-by-message-uuid", "takes a submission whose XBau nachrichtenUUID it has seen before for a duplicate: accepts it but creates no case"},
 	{"no-dedupe-on-redelivery", "processes a redelivered submission again and creates a second case"},
 	{"first-page-only", "reads only the first page of the submission list"},
