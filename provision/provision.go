@@ -33,11 +33,18 @@ type Options struct {
 	// SUTUsesExternal hands the SUT the kit-side URLs (a SUT given by URL runs beside the kit).
 	SUTUsesExternal bool
 	Services        []runenv.Service
-	PollInterval    time.Duration
+	// PollInterval is handed to the SUT as its poll interval (0: DefaultPollInterval).
+	PollInterval time.Duration
 	// Keys, when set, are reused instead of generating fresh ones (the self-test shares one key
 	// set across its runs; every other run makes its own).
 	Keys *Keys
 }
+
+// DefaultPollInterval is the poll interval handed to the SUT. The delivery service calls the SUT
+// back on every new submission, so a SUT that acts on callbacks reacts within moments; the
+// interval is long enough that such a reaction is told apart from a scheduled poll, and short
+// enough that a SUT reachable only by polling still finishes a run.
+const DefaultPollInterval = 10 * time.Second
 
 // Keys are the RSA keys a run needs.
 type Keys struct {
@@ -96,7 +103,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	if o.PollInterval == 0 {
-		o.PollInterval = time.Second
+		o.PollInterval = DefaultPollInterval
 	}
 	ctl := fitconnect.NewControl(o.FitConnect.External)
 	if err := ctl.Configure(ctx, fitconnect.Config{PublicBaseURL: o.FitConnect.Internal}); err != nil {

@@ -126,6 +126,7 @@ func lastSeq(ctx context.Context, env *runenv.Env) (int64, error) {
 
 // listing is one submission listing the SUT asked for.
 type listing struct {
+	Seq           int64
 	Offset, Limit int
 	Status        int
 	Time          time.Time
@@ -146,7 +147,7 @@ func listingsSince(ctx context.Context, env *runenv.Env, seq int64) ([]listing, 
 		if err != nil || u.Path != "/v1/submissions" {
 			continue
 		}
-		l := listing{Status: e.Status, Time: e.Time, Limit: 100}
+		l := listing{Seq: e.Seq, Status: e.Status, Time: e.Time, Limit: 100}
 		if v := u.Query().Get("offset"); v != "" {
 			l.Offset, _ = strconv.Atoi(v)
 		}

@@ -49,7 +49,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		}
 		seq, err := lastSeq(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
-		released, err := ctl.Release(ctx, env.FitConnect.DestinationID)
+		released, err := release(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(released).To(ContainElements(ids))
 
@@ -168,7 +168,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ctl.InjectEvent(ctx, res.CaseID, forged)).To(Succeed())
 		AddReportEntry("forged submit-submission (signed with a key not in /.well-known/jwks.json)", forged)
-		_, err = ctl.Release(ctx, env.FitConnect.DestinationID)
+		_, err = release(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
 		expectRejected(ctx, env, res, "invalid-event-log", "submission")
 	})
@@ -195,6 +195,65 @@ var _ = Describe("FIT-Connect receiver", func() {
 		Expect(cb.Status).To(BeNumerically(">=", 300), "the SUT answered %d to a callback whose timestamp is 6 minutes old: it must refuse it (replay)", cb.Status)
 	})
 
+	check.It("FC-RCV-063", func(ctx SpecContext) {
+		env := runenv.Current()
+		skipWithoutCallbacks(env)
+		ctl := drive.Control(env)
+		// Held back, the submission is neither listed nor announced: meanwhile the SUT's rounds
+		// show its own cadence.
+		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
+		Expect(err).NotTo(HaveOccurred())
+		start, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+
+		var cad cadence
+		Eventually(func(g Gomega) {
+			c, err := cadenceAfter(ctx, env, start)
+			g.Expect(err).NotTo(HaveOccurred())
+			cad = c
+		}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(100*time.Millisecond).Should(Succeed(),
+			"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
+		AddReportEntry("the SUT's own polling before the callback", fmt.Sprintf("rounds at %s and %s: every %s",
+			stamp(cad.Previous), stamp(cad.Last), cad.Period().Round(time.Millisecond)))
+		if !cad.room(time.Now()) {
+			check.SkipBecause("the SUT polls every %s on its own: a fetch within %s of a callback cannot be told from a scheduled poll",
+				cad.Period().Round(time.Millisecond), reactionWindow)
+		}
+
+		released, err := ctl.Release(ctx, env.FitConnect.DestinationID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(released).To(ContainElement(res.SubmissionID))
+		seq, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		cb, err := ctl.SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
+		Expect(cb.Status).To(BeNumerically("<", 300), "the SUT answered %d to a valid new-submissions callback: %s", cb.Status, cb.Body)
+		sent, err := callbackTimes(ctx, env, seq)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(sent).NotTo(BeEmpty(), "the delivery service recorded no callback to the SUT")
+		at := sent[0]
+		if !cad.room(at) {
+			check.SkipBecause("the callback went out %s after the SUT's last round, too late to judge it before the next one", at.Sub(cad.Last).Round(time.Millisecond))
+		}
+
+		fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, reactionWindow+time.Second)
+		Expect(err).NotTo(HaveOccurred())
+		seen := "none within the window"
+		if fetched != nil {
+			seen = "+" + fetched.Sub(at).Round(time.Millisecond).String()
+		}
+		AddReportEntry("callback and fetch", fmt.Sprintf("callback at %s (+%s after the last round, answered %d); fetch of %s: %s; next scheduled round due +%s",
+			stamp(at), at.Sub(cad.Last).Round(time.Millisecond), cb.Status, res.SubmissionID, seen, cad.NextDue().Sub(at).Round(time.Millisecond)))
+		if v := reactionVerdict(cad, at, fetched); v != "" {
+			Fail(v)
+		}
+		_, err = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		Expect(err).NotTo(HaveOccurred())
+	})
+
 	check.It("FC-RCV-070", func(ctx SpecContext) {
 		env := runenv.Current()
 		ctl := drive.Control(env)
@@ -206,7 +265,7 @@ var _ = Describe("FIT-Connect receiver", func() {
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ctl.AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: "/v1/cases/" + res.CaseID + "/events", Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())
-		_, err = ctl.Release(ctx, env.FitConnect.DestinationID)
+		_, err = release(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
 			n, err := resetEventPosts(ctx, env, seq, res.CaseID)

@@ -1,0 +1,71 @@
+package fitconnect
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestQuietCadence(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC)
+	at := func(s float64) time.Time { return t0.Add(time.Duration(s * float64(time.Second))) }
+	cases := []struct {
+		name      string
+		rounds    []time.Time
+		callbacks []time.Time
+		ok        bool
+		period    time.Duration
+	}{
+		{"two quiet rounds", []time.Time{at(0), at(10)}, nil, true, 10 * time.Second},
+		{"last two of several", []time.Time{at(0), at(4), at(14)}, nil, true, 10 * time.Second},
+		{"one round", []time.Time{at(0)}, nil, false, 0},
+		{"callback between", []time.Time{at(0), at(10)}, []time.Time{at(5)}, false, 0},
+		{"callback at the last round", []time.Time{at(0), at(10)}, []time.Time{at(10)}, false, 0},
+		{"callback before the first only shortens", []time.Time{at(0), at(10)}, []time.Time{at(-1)}, true, 10 * time.Second},
+		{"same instant", []time.Time{at(3), at(3)}, nil, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c, ok := quietCadence(tc.rounds, tc.callbacks)
+			if ok != tc.ok || (ok && c.Period() != tc.period) {
+				t.Errorf("got %v period %s, want %v period %s", ok, c.Period(), tc.ok, tc.period)
+			}
+		})
+	}
+}
+
+func TestCadenceRoom(t *testing.T) {
+	last := time.Date(2026, 11, 30, 9, 15, 10, 0, time.UTC)
+	c := cadence{Previous: last.Add(-10 * time.Second), Last: last}
+	if !c.room(last.Add(300 * time.Millisecond)) {
+		t.Error("a callback 0.3 s after a 10 s round leaves room")
+	}
+	// next due at +10 s, slack 1 s: the window of 3 s must end by +9 s.
+	if !c.room(last.Add(6 * time.Second)) {
+		t.Error("a callback at +6 s ends its window at +9 s: room")
+	}
+	if c.room(last.Add(6100 * time.Millisecond)) {
+		t.Error("a callback at +6.1 s ends its window after +9 s: no room")
+	}
+	fast := cadence{Previous: last.Add(-time.Second), Last: last}
+	if fast.room(last) {
+		t.Error("a SUT polling every second leaves no room")
+	}
+}
+
+func TestReactionVerdict(t *testing.T) {
+	last := time.Date(2026, 11, 30, 9, 15, 10, 0, time.UTC)
+	c := cadence{Previous: last.Add(-10 * time.Second), Last: last}
+	cb := last.Add(300 * time.Millisecond)
+	prompt := cb.Add(40 * time.Millisecond)
+	scheduled := last.Add(10 * time.Second)
+	if v := reactionVerdict(c, cb, &prompt); v != "" {
+		t.Errorf("prompt fetch judged: %s", v)
+	}
+	if v := reactionVerdict(c, cb, &scheduled); !strings.Contains(v, "waited for its poll") {
+		t.Errorf("fetch at the scheduled round: %q", v)
+	}
+	if v := reactionVerdict(c, cb, nil); !strings.Contains(v, "did not fetch") {
+		t.Errorf("no fetch: %q", v)
+	}
+}
