@@ -1,7 +1,6 @@
 package fitconnect
 
 import (
-	"bytes"
 	"context"
 	"crypto/rsa"
 	"encoding/json"
@@ -15,6 +14,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/konform/konform/mocks/control"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -419,48 +420,8 @@ func NewControl(baseURL string) *Control {
 	return &Control{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}}
 }
 
-func (c *Control) do(ctx context.Context, method, p string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return fmt.Errorf("fitconnect control %s %s: encoding request: %w", method, p, err)
-		}
-		body = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.BaseURL+p, body)
-	if err != nil {
-		return fmt.Errorf("fitconnect control %s %s: %w", method, p, err)
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("fitconnect control %s %s: %w", method, p, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("fitconnect control %s %s: reading answer: %w", method, p, err)
-	}
-	if resp.StatusCode >= 300 {
-		var ce controlError
-		if json.Unmarshal(raw, &ce) == nil && ce.Error != "" {
-			return fmt.Errorf("fitconnect control %s %s: %d: %s", method, p, resp.StatusCode, ce.Error)
-		}
-		return fmt.Errorf("fitconnect control %s %s: %d: %s", method, p, resp.StatusCode, strings.TrimSpace(string(raw)))
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("fitconnect control %s %s: decoding answer: %w", method, p, err)
-		}
-	}
-	return nil
+func (c *Control) do(ctx context.Context, method, path string, in, out any) error {
+	return control.Do(ctx, c.HTTP, "fitconnect", c.BaseURL, method, path, in, out)
 }
 
 // Health reports whether the mock is up and ready.
