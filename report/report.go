@@ -93,6 +93,9 @@ func Summarise(r types.Report, meta Meta) Summary {
 			}
 			continue
 		}
+		if sr.State == types.SpecStateSkipped && sr.StartTime.IsZero() {
+			continue // not selected by the profiles or the label filter: not part of this run
+		}
 		id := TestID(sr.Labels())
 		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds()}
 		if req, ok := cat.Lookup(id); ok {
