@@ -299,9 +299,10 @@ var _ = Describe("FIT-Connect receiver", func() {
 		skipWithoutCallbacks(env)
 		ctl := drive.Control(env)
 		f := mustFixture(env, withAttachment)
-		foreign, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.DestinationID = env.FitConnect.ForeignDestinationID })
-		Expect(err).NotTo(HaveOccurred())
+		// From before the submit on: the submit's own callback may already set the SUT polling.
 		seq, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		foreign, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.DestinationID = env.FitConnect.ForeignDestinationID })
 		Expect(err).NotTo(HaveOccurred())
 		// A correctly signed callback to the SUT that names the foreign submission.
 		body := fmt.Sprintf(`{"type":%q,"submissionIds":[%q],"submissions":[{"destinationId":%q,"submissionId":%q,"caseId":%q}]}`,
