@@ -86,7 +86,7 @@ func ValidateXML(xsdPath string, doc []byte) ([]Error, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = h.ValidateMem(doc, xsdvalidate.ParsErrDefault)
+	err = h.ValidateMem(doc, xsdvalidate.ParsErrVerbose)
 	if err == nil {
 		return nil, nil
 	}
