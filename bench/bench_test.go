@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/konform/konform/specs"
+
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/fitconnect"
@@ -40,14 +42,11 @@ var (
 )
 
 func specsDir() (string, error) {
-	if d := os.Getenv("KONFORM_SPECS"); d != "" {
-		return d, nil
+	d, ok := specs.Dir()
+	if !ok {
+		return "", fmt.Errorf("official specs not found (set %s)", specs.EnvVar)
 	}
-	root, err := fixtures.ModuleRoot()
-	if err != nil {
-		return "", err
-	}
-	return filepath.Join(root, "..", "shared", "specs"), nil
+	return d, nil
 }
 
 func setUp(tb testing.TB) *world {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/konform/konform/specs/specstest"
 )
 
 const tinyXSD = `<?xml version="1.0"?>
@@ -58,14 +60,7 @@ func TestValidateXMLSchemaProblems(t *testing.T) {
 }
 
 func TestValidateXBau(t *testing.T) {
-	specs := os.Getenv("KONFORM_SPECS")
-	if specs == "" {
-		specs = filepath.Join("..", "..", "shared", "specs")
-	}
-	xsd := filepath.Join(specs, "xbau-2.3.1", "xsd_dev", "xbau-nachrichten-baugenehmigung.xsd")
-	if _, err := os.Stat(xsd); err != nil {
-		t.Skipf("XBau 2.3.1 schemas not found at %s (set KONFORM_SPECS): %v", xsd, err)
-	}
+	xsd := specstest.File(t, "xbau-2.3.1/xsd_dev/xbau-nachrichten-baugenehmigung.xsd")
 	errs, err := ValidateXML(xsd, []byte(`<xbau:baugenehmigung.antrag.0200 xmlns:xbau="http://www.xleitstelle.de/xbau/2/3/1"/>`))
 	if err != nil {
 		t.Fatal(err)

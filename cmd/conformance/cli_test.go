@@ -14,6 +14,7 @@ import (
 
 	"github.com/konform/konform/report"
 	"github.com/konform/konform/runtime"
+	"github.com/konform/konform/specs/specstest"
 )
 
 var (
@@ -66,18 +67,7 @@ func runCLI(t *testing.T, timeout time.Duration, args ...string) (string, int) {
 	return out.String(), cmd.ProcessState.ExitCode()
 }
 
-func specsDir(t *testing.T) string {
-	t.Helper()
-	d := defaultSchemas()
-	if d == "" {
-		t.Skip("official schemas not found at ../shared/specs (or $KONFORM_SPECS): skipping runs of the reference, which validates metadata against them")
-	}
-	abs, err := filepath.Abs(d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return abs
-}
+func specsDir(t *testing.T) string { return specstest.Dir(t) }
 
 func TestUsageErrorsExit2(t *testing.T) {
 	cases := [][]string{

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/specs"
 	"github.com/konform/konform/suites/runenv"
 )
 
@@ -43,14 +44,8 @@ func moduleRoot() (string, bool) {
 
 // defaultSchemas returns $KONFORM_SPECS, or ../shared/specs beside the source tree, or "".
 func defaultSchemas() string {
-	if d := os.Getenv("KONFORM_SPECS"); d != "" {
+	if d, ok := specs.Dir(); ok {
 		return d
-	}
-	if root, ok := moduleRoot(); ok {
-		d := filepath.Join(root, "..", "shared", "specs")
-		if st, err := os.Stat(d); err == nil && st.IsDir() {
-			return d
-		}
 	}
 	return ""
 }

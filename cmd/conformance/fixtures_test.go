@@ -8,22 +8,13 @@ import (
 	"testing"
 
 	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/specs/specstest"
 )
 
 func specsForTest(t *testing.T) string {
 	t.Helper()
-	d := os.Getenv("KONFORM_SPECS")
-	if d == "" {
-		root, err := fixtures.ModuleRoot()
-		if err != nil {
-			t.Fatal(err)
-		}
-		d = filepath.Join(root, "..", "shared", "specs")
-	}
-	if _, err := os.Stat(filepath.Join(d, "xbau-2.3.1")); err != nil {
-		t.Skipf("official schemas not found at %s (set KONFORM_SPECS): %v", d, err)
-	}
-	return d
+	specstest.File(t, "xbau-2.3.1")
+	return specstest.Dir(t)
 }
 
 func runF(args ...string) (int, string, string) {

@@ -6,12 +6,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/konform/konform/specs/specstest"
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -22,26 +22,7 @@ import (
 	"github.com/konform/konform/mocks/pki"
 )
 
-// specPath finds the Submission API spec: $KONFORM_SPECS or <module root>/../shared/specs.
-func specPath(t *testing.T) string {
-	t.Helper()
-	root := os.Getenv("KONFORM_SPECS")
-	if root == "" {
-		dir, err := os.Getwd()
-		must(t, err)
-		for ; dir != filepath.Dir(dir); dir = filepath.Dir(dir) {
-			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-				break
-			}
-		}
-		root = filepath.Join(dir, "..", "shared", "specs")
-	}
-	p := filepath.Join(root, "fit-connect", "submission-api.yaml")
-	if _, err := os.Stat(p); err != nil {
-		t.Skipf("FIT-Connect spec not found at %s (set KONFORM_SPECS to the specs folder): %v", p, err)
-	}
-	return p
-}
+func specPath(t *testing.T) string { return specstest.File(t, "fit-connect/submission-api.yaml") }
 
 type captured struct {
 	req    *http.Request

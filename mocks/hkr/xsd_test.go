@@ -4,20 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/konform/konform/specs/specstest"
 )
 
-// specsDir finds the official specs: $KONFORM_SPECS or <module root>/../shared/specs.
-func specsDir(t *testing.T) string {
-	t.Helper()
-	if d := os.Getenv("KONFORM_SPECS"); d != "" {
-		return d
-	}
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "specs")
-}
+func specsDir(t *testing.T) string { return specstest.Dir(t) }
 
 // validateXFinanz checks doc against the XFinanz 3.1.0 schema file xsd with xmllint.
 func validateXFinanz(t *testing.T, xsd string, doc []byte) {

@@ -21,6 +21,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/konform/konform/specs"
+
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/shopspring/decimal"
@@ -47,20 +49,8 @@ const validXML = `<?xml version="1.0" encoding="UTF-8"?>
 <bau:Bauantrag xmlns:bau="urn:xoev-de:bauantrag"><bau:Antragsteller>Erika Mustermann</bau:Antragsteller><bau:Vorhaben>Carport</bau:Vorhaben></bau:Bauantrag>`
 
 func specsDir() string {
-	if d := os.Getenv("KONFORM_SPECS"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "..", "shared", "specs")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return ""
-		}
-		dir = parent
-	}
+	d, _ := specs.Dir()
+	return d
 }
 
 var (

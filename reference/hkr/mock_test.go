@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/konform/konform/specs/specstest"
+
 	"github.com/konform/konform/contract"
 	mock "github.com/konform/konform/mocks/hkr"
 	"github.com/konform/konform/reference/hkr"
@@ -97,14 +99,7 @@ func TestOutboxAgainstMockFaults(t *testing.T) {
 
 func validate(t *testing.T, doc []byte) {
 	t.Helper()
-	dir := os.Getenv("KONFORM_SPECS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "specs")
-	}
-	schema := filepath.Join(dir, "xfinanz-3.1.0", "xfinanz-nachricht-kasse-import.xsd")
-	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("XFinanz 3.1.0 schemas not found at %s (set KONFORM_SPECS)", schema)
-	}
+	schema := specstest.File(t, "xfinanz-3.1.0/xfinanz-nachricht-kasse-import.xsd")
 	if _, err := exec.LookPath("xmllint"); err != nil {
 		t.Skip("xmllint not installed; XSD validation skipped")
 	}

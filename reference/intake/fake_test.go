@@ -9,12 +9,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/konform/konform/specs/specstest"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/google/uuid"
@@ -327,26 +327,9 @@ func (f *fakeZD) add(sp spec) *fakeSubmission {
 	return s
 }
 
-// specsDir finds the specs folder: $KONFORM_SPECS or <module root>/../shared/specs.
 func specsDir(t testing.TB) string {
-	if d := os.Getenv("KONFORM_SPECS"); d != "" {
-		return d
-	}
-	dir, _ := os.Getwd()
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			d := filepath.Join(dir, "..", "shared", "specs")
-			if _, err := os.Stat(filepath.Join(d, MetadataSchemaFileV100)); err != nil {
-				t.Skipf("FIT-Connect metadata schema not found at %s (set KONFORM_SPECS): %v", d, err)
-			}
-			return d
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Skip("module root not found")
-		}
-		dir = parent
-	}
+	specstest.File(t, MetadataSchemaFileV100)
+	return specstest.Dir(t)
 }
 
 func jwks(k *jose.JSONWebKey) jose.JSONWebKeySet {
