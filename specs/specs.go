@@ -4,34 +4,26 @@
 package specs
 
 import (
-	"bytes"
 	"os"
 	"path/filepath"
+
+	"github.com/konform/konform/source"
 )
 
 // EnvVar names the folder of the official specs.
 const EnvVar = "KONFORM_SPECS"
-
-const modulePath = "module github.com/konform/konform\n"
 
 // Dir returns the specs folder and whether it exists.
 func Dir() (string, bool) {
 	if d := os.Getenv(EnvVar); d != "" {
 		return d, isDir(d)
 	}
-	wd, err := os.Getwd()
+	root, err := source.Root()
 	if err != nil {
 		return "", false
 	}
-	for d := wd; ; d = filepath.Dir(d) {
-		if b, err := os.ReadFile(filepath.Join(d, "go.mod")); err == nil && bytes.HasPrefix(b, []byte(modulePath)) {
-			s := filepath.Join(d, "..", "shared", "specs")
-			return s, isDir(s)
-		}
-		if filepath.Dir(d) == d {
-			return "", false
-		}
-	}
+	d := filepath.Join(root, "..", "shared", "specs")
+	return d, isDir(d)
 }
 
 func isDir(p string) bool {

@@ -1,45 +1,23 @@
 package main
 
 import (
-	"bufio"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/source"
 	"github.com/konform/konform/specs"
 	"github.com/konform/konform/suites/runenv"
 )
-
-const modulePath = "github.com/konform/konform"
 
 var evidenceClient = &http.Client{Timeout: 10 * time.Second}
 
 // moduleRoot finds the Konform source tree above the working folder; the docker runtime builds
 // its images from it.
 func moduleRoot() (string, bool) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", false
-	}
-	for {
-		if f, err := os.Open(filepath.Join(dir, "go.mod")); err == nil {
-			sc := bufio.NewScanner(f)
-			ok := sc.Scan() && strings.TrimSpace(sc.Text()) == "module "+modulePath
-			f.Close()
-			if ok {
-				return dir, true
-			}
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", false
-		}
-		dir = parent
-	}
+	root, err := source.Root()
+	return root, err == nil
 }
 
 // defaultSchemas returns $KONFORM_SPECS, or ../shared/specs beside the source tree, or "".
