@@ -2,8 +2,8 @@ package selftest
 
 import (
 	"context"
-	"fmt"
 	"errors"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -29,7 +29,6 @@ func fakeCatalogue(t *testing.T) *catalogue.Catalogue {
 	}
 	return c
 }
-
 
 // idFor returns the check that claims defect d in the fake catalogue.
 func idFor(c *catalogue.Catalogue, d string) string { return c.Defects()[d][0] }
