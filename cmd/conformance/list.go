@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/konform/konform/catalogue"
@@ -19,6 +20,7 @@ import (
 type listedCheck struct {
 	ID       string   `json:"id"`
 	Text     string   `json:"text"`
+	Title    string   `json:"title"`
 	Labels   []string `json:"labels"`
 	Level    string   `json:"level"`
 	Profiles []string `json:"profiles"`
@@ -41,6 +43,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	suiteConfig.DryRun = true
 	reporterConfig.Succinct = true
 	reporterConfig.NoColor = true
+	formatter.ColorableStdOut = io.Discard // a dry run's progress line is noise here
 	ginkgo.RunSpecs(failRecorder{}, "Konform conformance (list)", suiteConfig, reporterConfig)
 
 	cat := catalogue.Builtin()
@@ -57,7 +60,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			problems = append(problems, fmt.Sprintf("spec %q has no catalogue entry", sr.FullText()))
 		} else {
-			c.Level, c.Profiles, c.Defects = req.Level, req.Profiles, req.Defects
+			c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.Defects, req.Title
 			c.Clause = req.Clause.Document + " — " + req.Clause.Section
 		}
 		if seen[id] {
@@ -77,7 +80,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stdout, string(b))
 	} else {
 		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-11s %-6s %-22s %s\n", c.ID, c.Level, strings.Join(c.Profiles, ","), c.Text)
+			fmt.Fprintf(stdout, "%-11s %-6s %-20s %s\n", c.ID, c.Level, strings.Join(c.Profiles, ","), c.Title)
 		}
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "PROBLEM: %s\n", p)
