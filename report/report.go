@@ -93,7 +93,7 @@ func Summarise(r types.Report, meta Meta) Summary {
 			}
 			continue
 		}
-		if sr.State == types.SpecStateSkipped && sr.StartTime.IsZero() {
+		if sr.State == types.SpecStateSkipped && sr.NumAttempts == 0 {
 			continue // not selected by the profiles or the label filter: not part of this run
 		}
 		id := TestID(sr.Labels())
