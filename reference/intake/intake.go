@@ -332,6 +332,19 @@ func (p *Processor) keep(v *verified, sub *store.Submission) error {
 	return nil
 }
 
+// payerFamilyName is the family name of the first applicant when that applicant is a natural
+// person: the fee is owed by the applicant, and the HKR system keeps the person with the order.
+func payerFamilyName(fields map[string]string) string {
+	for k, v := range fields {
+		parts := strings.Split(k, "/")
+		if len(parts) == 6 && (parts[1] == "antragsteller" || parts[1] == "antragsteller[1]") &&
+			strings.Join(parts[2:], "/") == "natuerlichePerson/name/familienname/name" {
+			return v
+		}
+	}
+	return ""
+}
+
 // finish hands an accepted payment to the booking module and posts the decision event.
 func (p *Processor) finish(ctx context.Context, sub store.Submission) error {
 	if sub.Decision == contract.StatusAccepted && sub.Payment != nil && p.booker != nil && sub.Case != nil {
@@ -339,7 +352,8 @@ func (p *Processor) finish(ctx context.Context, sub store.Submission) error {
 		err := p.booker.Enqueue(PaymentOrder{SubmissionID: sub.SubmissionID, CaseReference: sub.Case.Reference,
 			ServiceIdentifier: sub.ServiceIdentifier, TransactionID: sub.Payment.TransactionID,
 			Kassenzeichen: sub.Payment.TransactionReference, PaymentStatus: sub.Payment.Status,
-			PaymentMethod: sub.Payment.PaymentMethod, Amount: amount, AcceptedAt: sub.Case.CreatedAt})
+			PaymentMethod: sub.Payment.PaymentMethod, Amount: amount, AcceptedAt: sub.Case.CreatedAt,
+			PayerName: payerFamilyName(sub.Fields)})
 		if err != nil {
 			return fmt.Errorf("hand payment of %s to booking: %w", sub.SubmissionID, err)
 		}
