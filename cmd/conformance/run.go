@@ -196,7 +196,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "conformance run: interrupted")
 		return exitEnvironment
 	}
-	if sum.Failed > 0 || !r.SuiteSucceeded && sum.Failed == 0 && len(r.SpecialSuiteFailureReasons) > 0 {
+	if sum.Passed+sum.Failed+sum.Skipped == 0 {
+		fmt.Fprintf(stderr, "conformance run: the profiles and the label filter (%s) select no check; nothing was proven\n", o.filter())
+		return exitUsage
+	}
+	if sum.Failed > 0 || !r.SuiteSucceeded {
 		return exitFailed
 	}
 	return exitPassed
