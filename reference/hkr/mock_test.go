@@ -7,18 +7,14 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
-
-	"github.com/konform/konform/specs/specstest"
 
 	"github.com/konform/konform/contract"
 	mock "github.com/konform/konform/mocks/hkr"
 	"github.com/konform/konform/reference/hkr"
+	"github.com/konform/konform/specs/specstest"
 	"github.com/shopspring/decimal"
 	"go.etcd.io/bbolt"
 )
@@ -99,14 +95,5 @@ func TestOutboxAgainstMockFaults(t *testing.T) {
 
 func validate(t *testing.T, doc []byte) {
 	t.Helper()
-	schema := specstest.File(t, "xfinanz-3.1.0/xfinanz-nachricht-kasse-import.xsd")
-	if _, err := exec.LookPath("xmllint"); err != nil {
-		t.Skip("xmllint not installed; XSD validation skipped")
-	}
-	f := filepath.Join(t.TempDir(), "m.xml")
-	_ = os.WriteFile(f, doc, 0o600)
-	out, err := exec.Command("xmllint", "--noout", "--nonet", "--schema", schema, f).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "validates") {
-		t.Errorf("invalid: %s", out)
-	}
+	specstest.RequireValidXML(t, "xfinanz-3.1.0/xfinanz-nachricht-kasse-import.xsd", doc)
 }

@@ -1,41 +1,22 @@
 package hkr
 
 import (
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
+	"fmt"
 	"testing"
 
 	"github.com/konform/konform/specs/specstest"
 )
 
-func specsDir(t *testing.T) string { return specstest.Dir(t) }
-
-// validateXFinanz checks doc against the XFinanz 3.1.0 schema file xsd with xmllint.
+// validateXFinanz checks doc against the XFinanz 3.1.0 schema file xsd.
 func validateXFinanz(t *testing.T, xsd string, doc []byte) {
 	t.Helper()
-	if ok, out := xsdValid(t, xsd, doc); !ok {
-		t.Errorf("not valid against %s:\n%s\n--- message ---\n%s", xsd, out, doc)
-	}
+	specstest.RequireValidXML(t, "xfinanz-3.1.0/"+xsd, doc)
 }
 
-// xsdValid reports whether doc is valid against the XFinanz 3.1.0 schema file xsd, with
-// xmllint's output; it skips the test when the schema or xmllint is missing.
+// xsdValid reports whether doc is valid against the XFinanz 3.1.0 schema file xsd, with the
+// validator's errors; it skips the test when the schema is missing.
 func xsdValid(t *testing.T, xsd string, doc []byte) (bool, string) {
 	t.Helper()
-	schema := filepath.Join(specsDir(t), "xfinanz-3.1.0", xsd)
-	if _, err := os.Stat(schema); err != nil {
-		t.Skipf("XFinanz 3.1.0 schemas not found at %s (set KONFORM_SPECS): %v", schema, err)
-	}
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		t.Skip("xmllint not installed (apt-get install libxml2-utils); XSD validation skipped")
-	}
-	f := filepath.Join(t.TempDir(), "msg.xml")
-	if err := os.WriteFile(f, doc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(xmllint, "--noout", "--nonet", "--schema", schema, f).CombinedOutput()
-	return err == nil && strings.Contains(string(out), "validates"), string(out)
+	errs := specstest.XSDErrors(t, "xfinanz-3.1.0/"+xsd, doc)
+	return len(errs) == 0, fmt.Sprint(errs)
 }

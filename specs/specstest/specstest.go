@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/konform/konform/schemas"
 	"github.com/konform/konform/specs"
 )
 
@@ -32,4 +33,23 @@ func File(tb testing.TB, rel string) string {
 		tb.Skipf("official spec %s not found (%v): skipped", rel, err)
 	}
 	return p
+}
+
+// XSDErrors validates doc against the XSD at rel inside the specs folder (libxml2) and returns
+// its errors; it skips tb when the schema is absent.
+func XSDErrors(tb testing.TB, rel string, doc []byte) []schemas.Error {
+	tb.Helper()
+	errs, err := schemas.ValidateXML(File(tb, rel), doc)
+	if err != nil {
+		tb.Fatalf("validating against %s: %v", rel, err)
+	}
+	return errs
+}
+
+// RequireValidXML fails tb when doc is not valid against the XSD at rel.
+func RequireValidXML(tb testing.TB, rel string, doc []byte) {
+	tb.Helper()
+	if errs := XSDErrors(tb, rel, doc); len(errs) > 0 {
+		tb.Errorf("not valid against %s: %v\n--- document ---\n%s", rel, errs, doc)
+	}
 }
