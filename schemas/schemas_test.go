@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/konform/konform/specs/specstest"
+	"github.com/konform/konform/specs"
 )
 
 const tinyXSD = `<?xml version="1.0"?>
@@ -60,7 +60,12 @@ func TestValidateXMLSchemaProblems(t *testing.T) {
 }
 
 func TestValidateXBau(t *testing.T) {
-	xsd := specstest.File(t, "xbau-2.3.1/xsd_dev/xbau-nachrichten-baugenehmigung.xsd")
+	// specstest validates through this package, so this test locates the schema itself.
+	dir, ok := specs.Dir()
+	xsd := filepath.Join(dir, "xbau-2.3.1", "xsd_dev", "xbau-nachrichten-baugenehmigung.xsd")
+	if _, err := os.Stat(xsd); !ok || err != nil {
+		t.Skipf("XBau 2.3.1 schemas not found (set %s): skipped", specs.EnvVar)
+	}
 	errs, err := ValidateXML(xsd, []byte(`<xbau:baugenehmigung.antrag.0200 xmlns:xbau="http://www.xleitstelle.de/xbau/2/3/1"/>`))
 	if err != nil {
 		t.Fatal(err)
