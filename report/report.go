@@ -169,7 +169,7 @@ func Print(w io.Writer, s Summary) {
 		if v.Verdict == Passed {
 			continue
 		}
-		msg := firstLine(v.Message)
+		msg := FirstLine(v.Message)
 		fmt.Fprintf(w, "  %-7s %-11s %s: %s\n", strings.ToUpper(v.Verdict), v.ID, v.Title, msg)
 	}
 	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", s.Passed, s.Failed, s.Skipped)
@@ -178,7 +178,8 @@ func Print(w io.Writer, s Summary) {
 	}
 }
 
-func firstLine(s string) string {
+// FirstLine shortens a failure message to its first line for console listings.
+func FirstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i]

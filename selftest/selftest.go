@@ -157,7 +157,7 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, plan Plan, run RunFunc, 
 
 	for _, v := range res.Clean.Verdicts {
 		if v.Verdict == report.Failed {
-			res.Problems = append(res.Problems, fmt.Sprintf("the clean reference fails %s: %s", v.ID, firstLine(v.Message)))
+			res.Problems = append(res.Problems, fmt.Sprintf("the clean reference fails %s: %s", v.ID, report.FirstLine(v.Message)))
 		}
 	}
 	if res.Clean.Passed == 0 && len(res.Clean.Verdicts) == 0 {
@@ -197,14 +197,6 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
-}
-
-func firstLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.IndexByte(s, '\n'); i >= 0 {
-		return s[:i]
-	}
-	return s
 }
 
 // PrintMatrix writes the kill matrix: one row per defect, the checks that claim it and those

@@ -25,35 +25,11 @@ const (
 	EntryEvidence = "evidence"
 )
 
-var (
-	mu      sync.Mutex
-	ids     = map[string]bool{}
-	unknown []string
-)
-
-// Registered returns the test IDs of every check registered so far and those that had no
-// catalogue entry.
-func Registered() (known map[string]bool, missing []string) {
-	mu.Lock()
-	defer mu.Unlock()
-	out := map[string]bool{}
-	for k := range ids {
-		out[k] = true
-	}
-	return out, append([]string(nil), unknown...)
-}
-
 // It registers the conformance check with test ID id. The spec's text is the ID and the
 // catalogue title; its labels are the ID, the level and the profiles. A spec whose ID has no
 // catalogue entry fails.
 func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 	req, ok := catalogue.Builtin().Lookup(id)
-	mu.Lock()
-	ids[id] = true
-	if !ok {
-		unknown = append(unknown, id)
-	}
-	mu.Unlock()
 	if !ok {
 		return ginkgo.It(id+" (no catalogue entry)", func(ctx ginkgo.SpecContext) {
 			ginkgo.Fail(fmt.Sprintf("test ID %s has no entry in the requirement catalogue", id))

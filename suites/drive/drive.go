@@ -138,8 +138,3 @@ func AwaitRecord(ctx context.Context, env *runenv.Env, submissionID string, done
 		}
 	}
 }
-
-// Within returns a context that ends after d or with parent.
-func Within(parent context.Context, d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(parent, d)
-}

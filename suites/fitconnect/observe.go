@@ -72,7 +72,7 @@ func decisionsOf(s fitconnect.SubmissionState) []fitconnect.EventRecord {
 // awaitDecisionEvent waits until the receiver posted a decision for the submission to the
 // delivery service, and returns the submission then.
 func awaitDecisionEvent(ctx context.Context, env *runenv.Env, id string, within time.Duration) (fitconnect.SubmissionState, error) {
-	wctx, cancel := drive.Within(ctx, within)
+	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	for {
 		s, err := submissionState(wctx, env, id)

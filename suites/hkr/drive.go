@@ -48,7 +48,7 @@ func sendPaid(ctx context.Context, env *runenv.Env, fixtureID string, change ...
 // awaitSettled waits until the SUT decided the submission and none of its bookings is still
 // pending; with wantBooking also until at least one booking exists.
 func awaitSettled(ctx context.Context, env *runenv.Env, p Paid, wantBooking bool) (contract.Record, error) {
-	wctx, cancel := drive.Within(ctx, settleTimeout)
+	wctx, cancel := context.WithTimeout(ctx, settleTimeout)
 	defer cancel()
 	rec, done, err := drive.AwaitRecord(wctx, env, p.SubmissionID, func(r contract.Record) bool {
 		if r.Status == contract.StatusRejected {

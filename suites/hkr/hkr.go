@@ -136,7 +136,7 @@ var _ = Describe("HKR payment", func() {
 		Expect(err).NotTo(HaveOccurred())
 		first, err := drive.Send(ctx, env, f)
 		Expect(err).NotTo(HaveOccurred())
-		wctx, cancel := drive.Within(ctx, settleTimeout)
+		wctx, cancel := context.WithTimeout(ctx, settleTimeout)
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, first.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())

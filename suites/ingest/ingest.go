@@ -245,7 +245,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 	if restart {
 		// Taken in, and its decision post is held by the delivery service: the SUT goes down
 		// before it learns whether the post arrived.
-		wctx, cancel := drive.Within(ctx, decisionWait)
+		wctx, cancel := context.WithTimeout(ctx, decisionWait)
 		_, found, err := drive.AwaitRecord(wctx, env, sent.SubmissionID, func(contract.Record) bool { return true })
 		cancel()
 		Expect(err).NotTo(HaveOccurred())
@@ -284,7 +284,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 // the submission.
 func awaitAcceptEvent(ctx context.Context, env *runenv.Env, submissionID string) error {
 	ctl := drive.Control(env)
-	wctx, cancel := drive.Within(ctx, decisionWait)
+	wctx, cancel := context.WithTimeout(ctx, decisionWait)
 	defer cancel()
 	for {
 		subs, err := ctl.Submissions(wctx)

@@ -83,7 +83,7 @@ func pushOne(ctx context.Context, env *runenv.Env, id string, wait time.Duration
 	if d.sent, d.err = drive.Send(ctx, env, f, change...); d.err != nil {
 		return d
 	}
-	wctx, cancel := drive.Within(ctx, wait)
+	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
 	d.record, d.decided, d.err = drive.AwaitDecision(wctx, env, d.sent.SubmissionID)
 	if d.decided && d.record.Status == contract.StatusRejected {

@@ -3,7 +3,7 @@
 package smoke
 
 import (
-	"net/http"
+	"context"
 	"strings"
 	"time"
 
@@ -36,7 +36,7 @@ var _ = Describe("Smoke", func() {
 		// 200 only to a valid subscriber token, so one such answer proves the SUT obtained a
 		// token with the subscriber credentials it was given.
 		Eventually(func(g Gomega) {
-			all, err := recorder.Fetch(ctx, evidenceHTTP, env.FitConnect.External, 0)
+			all, err := drive.Control(env).Exchanges(ctx, 0)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(listingStatuses(all)).To(ContainElement(200),
 				"no submission listing of the SUT was answered 200: the SUT did not obtain a working token")
@@ -53,7 +53,7 @@ var _ = Describe("Smoke", func() {
 		// decided it, the SUT has polled since the foreign one was waiting.
 		own, err := drive.Send(ctx, env, f)
 		Expect(err).NotTo(HaveOccurred())
-		wctx, cancel := drive.Within(ctx, 60*time.Second)
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, own.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())
@@ -73,8 +73,6 @@ var _ = Describe("Smoke", func() {
 		}
 	})
 })
-
-var evidenceHTTP = &http.Client{Timeout: 10 * time.Second}
 
 // listingStatuses returns the statuses of the submission listings the mock answered.
 func listingStatuses(all []recorder.Exchange) []int {
