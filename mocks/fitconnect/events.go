@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -145,6 +146,10 @@ func parseSET(raw string) (*setClaims, error) {
 		return nil, fmt.Errorf("claim events holds %d events, want exactly one", len(events))
 	}
 	for k, v := range events {
+		// RFC 8417 §2.2: an event is identified by a URI.
+		if u, err := url.Parse(k); err != nil || u.Scheme == "" {
+			return nil, fmt.Errorf("event %q is not a URI", k)
+		}
 		if _, ok := v.(map[string]any); !ok {
 			return nil, fmt.Errorf("payload of event %s is not an object", k)
 		}
