@@ -22,7 +22,7 @@ import (
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/provision"
 	"github.com/konform/konform/reference/app"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // benchFixture is a small submission with one PDF attachment.

@@ -19,7 +19,7 @@ import (
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/pki"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // Options describe where the actors are and what the destination serves.

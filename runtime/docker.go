@@ -27,7 +27,7 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 
 	"github.com/konform/konform/contract"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // Label marks every container, network and image of a run.

@@ -17,7 +17,7 @@ import (
 
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/probe"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // ProcessRuntime serves the mocks inside the kit's process on loopback and runs the reference

@@ -10,7 +10,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // Kinds of runtime.

@@ -6,9 +6,9 @@ import (
 	"time"
 
 	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/source"
 	"github.com/konform/konform/specs"
-	"github.com/konform/konform/suites/runenv"
 )
 
 var evidenceClient = &http.Client{Timeout: 10 * time.Second}

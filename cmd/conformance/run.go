@@ -26,8 +26,8 @@ import (
 	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/provision"
 	"github.com/konform/konform/report"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/runtime"
-	"github.com/konform/konform/suites/runenv"
 
 	_ "github.com/konform/konform/suites/fitconnect"
 	_ "github.com/konform/konform/suites/hkr"

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/runtime"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // session is what `mocks up` leaves for `run --sut-url`: where the mocks are and what was

@@ -13,7 +13,7 @@ import (
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/mocks/recorder"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 // DefaultTimeout bounds every check that does not set its own SpecTimeout.

@@ -15,7 +15,7 @@ import (
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/probe"
-	"github.com/konform/konform/suites/runenv"
+	"github.com/konform/konform/runenv"
 )
 
 var (

@@ -11,8 +11,8 @@ import (
 
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // problemPrefix is the namespace of the problem types of a reject-submission event.

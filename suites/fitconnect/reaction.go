@@ -9,8 +9,8 @@ import (
 
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // Telling a reaction to a callback apart from the SUT's own polling: the SUT must fetch the

@@ -17,9 +17,9 @@ import (
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 const (

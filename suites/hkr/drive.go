@@ -10,8 +10,8 @@ import (
 	"github.com/konform/konform/contract"
 	mock "github.com/konform/konform/mocks/hkr"
 	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // settleTimeout bounds the wait for a decision and for the SUT's bookings to leave "pending".

@@ -17,10 +17,10 @@ import (
 	mock "github.com/konform/konform/mocks/hkr"
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/provision"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/schemas"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // Fixtures by the payment they carry (see fixtures/xoev/*/manifest.yaml).

@@ -15,9 +15,9 @@ import (
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // Fixtures the checks are about; each one's manifest lists what it exercises.

@@ -10,8 +10,8 @@ import (
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // decisionWait bounds how long a small submission may take from submit to the SUT's decision.

@@ -13,9 +13,9 @@ import (
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
-	"github.com/konform/konform/suites/runenv"
 )
 
 // smokeFixture is a small, complete submission every SUT must be able to take in.
