@@ -38,9 +38,63 @@ type Requirement struct {
 	Title    string   `yaml:"title" json:"title"`
 	Profiles []string `yaml:"profiles" json:"profiles"`
 	Clause   Clause   `yaml:"clause" json:"clause"`
-	Defects  []string `yaml:"defects" json:"defects"`
+	// Defects are the reference defects this check must fail, each with the cause the failure
+	// must show. A defect's expected failing set is every check that names it here.
+	Defects []Kill `yaml:"defects" json:"defects"`
 	// Decision records a choice the documents left open, with its source.
 	Decision string `yaml:"decision,omitempty" json:"decision,omitempty"`
+}
+
+// Kill declares that a check fails under a defect, and why: Because is a regular expression
+// that the check's failure message must match (the problem type, the field path, the Anordnung
+// number … — never a time-out).
+type Kill struct {
+	Defect  string `yaml:"defect" json:"defect"`
+	Because string `yaml:"because" json:"because"`
+}
+
+// UnmarshalYAML reads a kill as a mapping {defect, because} or as a bare defect name (a kill
+// without a declared cause, which the self-test refuses).
+func (k *Kill) UnmarshalYAML(n *yaml.Node) error {
+	if n.Kind == yaml.ScalarNode {
+		k.Defect = n.Value
+		return nil
+	}
+	type plain Kill
+	var p plain
+	if err := n.Decode(&p); err != nil {
+		return err
+	}
+	*k = Kill(p)
+	return nil
+}
+
+// MarshalYAML writes a kill as a mapping, or as a bare name when it declares no cause.
+func (k Kill) MarshalYAML() (any, error) {
+	if k.Because == "" {
+		return k.Defect, nil
+	}
+	type plain Kill
+	return plain(k), nil
+}
+
+// DefectNames returns the names of the defects the requirement must catch.
+func (r Requirement) DefectNames() []string {
+	out := make([]string, 0, len(r.Defects))
+	for _, k := range r.Defects {
+		out = append(out, k.Defect)
+	}
+	return out
+}
+
+// Kill returns the requirement's declaration for the named defect.
+func (r Requirement) Kill(defect string) (Kill, bool) {
+	for _, k := range r.Defects {
+		if k.Defect == defect {
+			return k, true
+		}
+	}
+	return Kill{}, false
 }
 
 // Catalogue is the parsed catalogue.
@@ -85,6 +139,21 @@ func Parse(data []byte) (*Catalogue, error) {
 		for _, p := range r.Profiles {
 			if !known[p] {
 				return nil, fmt.Errorf("catalogue: %s: unknown profile %q", r.ID, p)
+			}
+		}
+		seen := map[string]bool{}
+		for _, k := range r.Defects {
+			if k.Defect == "" {
+				return nil, fmt.Errorf("catalogue: %s: a defect entry without a name", r.ID)
+			}
+			if seen[k.Defect] {
+				return nil, fmt.Errorf("catalogue: %s: defect %s named twice", r.ID, k.Defect)
+			}
+			seen[k.Defect] = true
+			if k.Because != "" {
+				if _, err := regexp.Compile(k.Because); err != nil {
+					return nil, fmt.Errorf("catalogue: %s: defect %s: because is not a regular expression: %v", r.ID, k.Defect, err)
+				}
 			}
 		}
 		c.byID[r.ID] = r
@@ -168,8 +237,8 @@ func (c *Catalogue) IDs() []string {
 func (c *Catalogue) Defects() map[string][]string {
 	out := map[string][]string{}
 	for _, r := range c.Requirements {
-		for _, d := range r.Defects {
-			out[d] = append(out[d], r.ID)
+		for _, k := range r.Defects {
+			out[k.Defect] = append(out[k.Defect], r.ID)
 		}
 	}
 	return out

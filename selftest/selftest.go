@@ -48,7 +48,7 @@ func NewPlan(cat *catalogue.Catalogue, profiles []string) Plan {
 		if len(hit) == 0 {
 			continue
 		}
-		for _, d := range r.Defects {
+		for _, d := range r.DefectNames() {
 			p.Defects[d] = union(p.Defects[d], hit)
 		}
 	}
@@ -177,7 +177,7 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, plan Plan, run RunFunc, 
 			continue
 		}
 		req, _ := cat.Lookup(id)
-		for _, d := range req.Defects {
+		for _, d := range req.DefectNames() {
 			if _, ran := res.Runs[d]; !ran {
 				continue // its run failed to start; reported above
 			}

@@ -60,7 +60,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			problems = append(problems, fmt.Sprintf("spec %q has no catalogue entry", sr.FullText()))
 		} else {
-			c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.Defects, req.Title
+			c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.DefectNames(), req.Title
 			c.Clause = req.Clause.Document + " — " + req.Clause.Section
 		}
 		if seen[id] {
