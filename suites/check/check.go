@@ -119,3 +119,23 @@ func (c *evidenceCursor) collect(ctx context.Context) Evidence {
 	}
 	return ev
 }
+
+// EntryKitFault marks a failure as the kit's own: a mock, the sender or the kit's set-up did
+// not do what the check relies on. It is no verdict on the SUT; the run ends with exit 3.
+const EntryKitFault = "kit-fault"
+
+// KitFault fails the running check as a fault of the kit, not of the SUT.
+func KitFault(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	ginkgo.AddReportEntry(EntryKitFault, msg, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+	ginkgo.Fail("kit fault (not a verdict on the SUT): "+msg, 1)
+}
+
+// KitExpect fails the running check as a kit fault unless ok: for assertions about the kit's own
+// actors, such as "the delivery service logged what the sender sent".
+func KitExpect(ok bool, format string, args ...any) {
+	if !ok {
+		ginkgo.GinkgoHelper()
+		KitFault(format, args...)
+	}
+}
