@@ -5,6 +5,7 @@ package runenv
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 
 	"github.com/go-jose/go-jose/v4"
@@ -79,15 +80,18 @@ type ExchangeSource struct {
 
 // Env is one run's environment.
 type Env struct {
-	Runtime     string // "docker" or "process"
-	SUTMode     string // "reference", "image" or "url"
-	FitConnect  FitConnect
-	HKR         Endpoint
-	SUT         SUT
-	SchemasDir  string // official schemas (may be empty: specs that need them skip)
-	FixturesDir string
-	WorkDir     string // scratch space of the run
-	Evidence    []ExchangeSource
+	Runtime    string // "docker" or "process"
+	SUTMode    string // "reference", "image" or "url"
+	FitConnect FitConnect
+	HKR        Endpoint
+	// HKRBookingCoding is the booking coding handed to the SUT, verbatim: the JSON value of
+	// KONFORM_HKR_BOOKING_CODING (service identifier → budget coding).
+	HKRBookingCoding json.RawMessage
+	SUT              SUT
+	SchemasDir       string // official schemas (may be empty: specs that need them skip)
+	FixturesDir      string
+	WorkDir          string // scratch space of the run
+	Evidence         []ExchangeSource
 }
 
 var current *Env

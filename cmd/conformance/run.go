@@ -360,6 +360,7 @@ func (st *stage) install(o runOptions, endpoints map[string]runenv.Endpoint, fc 
 	env := &runenv.Env{
 		Runtime: st.rt.Name(), SUTMode: o.sutMode(), FitConnect: fc, HKR: endpoints[actors.HKR],
 		SUT: st.sut, SchemasDir: o.schemas, FixturesDir: fixturesDir, WorkDir: workDir,
+		HKRBookingCoding: []byte(st.prov.Env[contract.EnvHKRBookingCoding]),
 	}
 	for _, name := range actors.Names() {
 		url := endpoints[name].External

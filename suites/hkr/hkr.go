@@ -16,7 +16,6 @@ import (
 	"github.com/konform/konform/mocks/fitconnect"
 	mock "github.com/konform/konform/mocks/hkr"
 	"github.com/konform/konform/mocks/sender"
-	"github.com/konform/konform/provision"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/schemas"
 	"github.com/konform/konform/suites/check"
@@ -42,7 +41,7 @@ var kasseImportXSD = filepath.Join("xfinanz-3.1.0", "xfinanz-nachricht-kasse-imp
 var _ = Describe("HKR payment", func() {
 	check.It("HK-PAY-010", func(ctx SpecContext) {
 		env := runenv.Current()
-		codings := provision.BookingCoding(env.FitConnect.Services)
+		codings := handedCodings(env)
 		sent := sendAll(ctx, env, paid435, paid99999999)
 		for _, p := range sent {
 			rec, err := awaitSettled(ctx, env, p, true)
