@@ -27,12 +27,35 @@ const (
 	SummaryFile = "summary.json"
 )
 
-// Verdicts per check.
+// States of one check.
 const (
-	Passed  = "passed"
-	Failed  = "failed"
-	Skipped = "skipped"
+	Passed   = "passed"
+	Failed   = "failed"
+	Skipped  = "skipped"
+	NotRun   = "not run"
+	KitError = "kit error" // the kit, not the SUT, failed: no verdict on the SUT
 )
+
+// Verdicts of a run (Summary.Verdict), over its MUST checks. Passed and Failed are spelled as
+// the check states.
+const (
+	// Incomplete: no MUST check failed, but at least one was skipped or not run. Nothing is
+	// certified by an incomplete run.
+	Incomplete = "incomplete"
+	// Error: no MUST check failed, but the kit itself faulted; the run proves nothing.
+	Error = "error"
+)
+
+// Failure kinds of a failed check.
+const (
+	FailureAssertion = "assertion"
+	FailureTimeout   = "timeout"
+	FailurePanic     = "panic"
+)
+
+// EntryKitFault is the report entry a check adds when the kit, not the SUT, failed
+// (suites/check.KitFault).
+const EntryKitFault = "kit-fault"
 
 // Meta describes the run.
 type Meta struct {
@@ -44,6 +67,9 @@ type Meta struct {
 	LabelFilter     string    `json:"labelFilter,omitempty"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
+	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM, a CI time-out) before every
+	// selected check ran.
+	Interrupted bool `json:"interrupted,omitempty"`
 }
 
 // Verdict is one check's outcome.
@@ -53,20 +79,63 @@ type Verdict struct {
 	Title    string   `json:"title"`
 	Profiles []string `json:"profiles"`
 	Clause   string   `json:"clause"`
-	Verdict  string   `json:"verdict"`
-	Message  string   `json:"message,omitempty"`
-	Location string   `json:"location,omitempty"`
-	Seconds  float64  `json:"seconds"`
+	// Verdict is the check's state: passed, failed, skipped, not run or kit error.
+	Verdict string `json:"verdict"`
+	// Reason says in one line why the check did not pass.
+	Reason string `json:"reason,omitempty"`
+	// Failure is the kind of a failure: assertion, timeout or panic.
+	Failure  string  `json:"failure,omitempty"`
+	Message  string  `json:"message,omitempty"`
+	Location string  `json:"location,omitempty"`
+	Seconds  float64 `json:"seconds"`
+}
+
+// Counts tallies check states.
+type Counts struct {
+	Passed    int `json:"passed"`
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`
+	NotRun    int `json:"notRun"`
+	KitErrors int `json:"kitErrors"`
+}
+
+// Total is the number of checks counted.
+func (c Counts) Total() int { return c.Passed + c.Failed + c.Skipped + c.NotRun + c.KitErrors }
+
+func (c *Counts) add(state string) {
+	switch state {
+	case Passed:
+		c.Passed++
+	case Failed:
+		c.Failed++
+	case Skipped:
+		c.Skipped++
+	case NotRun:
+		c.NotRun++
+	case KitError:
+		c.KitErrors++
+	}
 }
 
 // Summary is the run's outcome (summary.json).
 type Summary struct {
-	Meta     Meta      `json:"meta"`
-	Passed   int       `json:"passed"`
-	Failed   int       `json:"failed"`
-	Skipped  int       `json:"skipped"`
-	Verdicts []Verdict `json:"verdicts"`
-	Files    []string  `json:"files"`
+	Meta Meta `json:"meta"`
+	// Verdict is the run's verdict over its MUST checks: passed, failed, incomplete or error.
+	Verdict string `json:"verdict"`
+	// Must counts the MUST checks, which the verdict rests on; Should the SHOULD checks,
+	// reported beside it.
+	Must   Counts `json:"must"`
+	Should Counts `json:"should"`
+	// SuiteErrors are failures outside any check (set-up and tear-down of the suites).
+	SuiteErrors []string  `json:"suiteErrors,omitempty"`
+	Verdicts    []Verdict `json:"verdicts"`
+	Files       []string  `json:"files"`
+}
+
+// All counts every check, MUST and SHOULD.
+func (s Summary) All() Counts {
+	m, sh := s.Must, s.Should
+	return Counts{m.Passed + sh.Passed, m.Failed + sh.Failed, m.Skipped + sh.Skipped, m.NotRun + sh.NotRun, m.KitErrors + sh.KitErrors}
 }
 
 var idPattern = regexp.MustCompile(`^[A-Z]{2}-[A-Z]{3}-[0-9]{3}$`)
@@ -81,53 +150,99 @@ func TestID(labels []string) string {
 	return ""
 }
 
-// Summarise reads the verdicts out of a Ginkgo report.
-func Summarise(r types.Report, meta Meta) Summary {
+// Summarise reads the verdicts of the selected checks out of a Ginkgo report. Every selected
+// check gets a verdict: one Ginkgo never attempted is "not run".
+func Summarise(r types.Report, meta Meta, selected []string) Summary {
 	s := Summary{Meta: meta}
 	cat := catalogue.Builtin()
+	byID := map[string]Verdict{}
 	for _, sr := range r.SpecReports {
 		if sr.LeafNodeType != types.NodeTypeIt {
 			if sr.State.Is(types.SpecStateFailureStates) {
-				s.Failed++
-				s.Verdicts = append(s.Verdicts, Verdict{ID: "(suite)", Title: sr.LeafNodeType.String(), Verdict: Failed, Message: sr.Failure.Message, Location: sr.Failure.Location.String()})
+				s.SuiteErrors = append(s.SuiteErrors, fmt.Sprintf("%s: %s (%s)", sr.LeafNodeType, FirstLine(sr.Failure.Message), sr.Failure.Location))
 			}
 			continue
 		}
-		if sr.State == types.SpecStateSkipped && sr.NumAttempts == 0 {
-			continue // not selected by the profiles or the label filter: not part of this run
+		if sr.NumAttempts == 0 {
+			continue // not selected, or never reached: decided below from the selection
 		}
 		id := TestID(sr.Labels())
 		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds()}
+		switch {
+		case sr.State == types.SpecStatePassed:
+			v.Verdict = Passed
+		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
+			v.Verdict, v.Reason, v.Message = Skipped, FirstLine(sr.Failure.Message), sr.Failure.Message
+		case sr.State == types.SpecStateInterrupted || sr.State == types.SpecStateAborted:
+			v.Verdict, v.Reason = NotRun, "the run was stopped while this check ran"
+			v.Message = sr.Failure.Message
+		default:
+			v.Verdict, v.Message, v.Location = Failed, sr.Failure.Message, sr.Failure.Location.String()
+			v.Reason = FirstLine(sr.Failure.Message)
+			switch sr.State {
+			case types.SpecStateTimedout:
+				v.Failure = FailureTimeout
+			case types.SpecStatePanicked:
+				v.Failure = FailurePanic
+			default:
+				v.Failure = FailureAssertion
+			}
+			for _, e := range sr.ReportEntries {
+				if e.Name == EntryKitFault {
+					v.Verdict, v.Failure = KitError, ""
+				}
+			}
+		}
+		byID[id] = v
+	}
+	reason := "the run ended before this check ran"
+	if meta.Interrupted {
+		reason = "the run was stopped before this check ran"
+	}
+	for _, id := range selected {
+		if _, ok := byID[id]; !ok {
+			byID[id] = Verdict{ID: id, Verdict: NotRun, Reason: reason}
+		}
+	}
+	for id, v := range byID {
 		if req, ok := cat.Lookup(id); ok {
 			v.Level, v.Title, v.Profiles = req.Level, req.Title, req.Profiles
 			v.Clause = req.Clause.Document + " — " + req.Clause.Section
 		}
-		switch {
-		case sr.State == types.SpecStatePassed:
-			v.Verdict = Passed
-			s.Passed++
-		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
-			v.Verdict = Skipped
-			v.Message = sr.Failure.Message
-			s.Skipped++
-		default:
-			v.Verdict = Failed
-			v.Message = sr.Failure.Message
-			v.Location = sr.Failure.Location.String()
-			s.Failed++
+		if v.Level == catalogue.SHOULD {
+			s.Should.add(v.Verdict)
+		} else {
+			s.Must.add(v.Verdict)
 		}
 		s.Verdicts = append(s.Verdicts, v)
 	}
 	sort.Slice(s.Verdicts, func(i, j int) bool { return s.Verdicts[i].ID < s.Verdicts[j].ID })
+	s.Verdict = overall(s)
 	return s
 }
 
-// Write writes JUnit XML, Ginkgo's JSON and the summary into dir and returns the summary.
-func Write(dir string, r types.Report, meta Meta) (Summary, error) {
+// overall is the run's verdict: failed when a MUST check failed; error when the kit faulted;
+// incomplete when a MUST check was skipped or not run, or nothing ran; passed otherwise.
+func overall(s Summary) string {
+	all := s.All()
+	switch {
+	case s.Must.Failed > 0:
+		return Failed
+	case all.KitErrors > 0 || len(s.SuiteErrors) > 0:
+		return Error
+	case s.Must.Skipped > 0 || s.Must.NotRun > 0 || s.Must.Total() == 0:
+		return Incomplete
+	}
+	return Passed
+}
+
+// Write writes JUnit XML, Ginkgo's JSON and the summary of the selected checks into dir and
+// returns the summary.
+func Write(dir string, r types.Report, meta Meta, selected []string) (Summary, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return Summary{}, fmt.Errorf("creating report folder: %w", err)
 	}
-	s := Summarise(r, meta)
+	s := Summarise(r, meta, selected)
 	junit := filepath.Join(dir, JUnitFile)
 	if err := reporters.GenerateJUnitReportWithConfig(r, junit, reporters.JunitReportConfig{OmitLeafNodeType: true}); err != nil {
 		return s, fmt.Errorf("writing JUnit report: %w", err)
@@ -138,14 +253,24 @@ func Write(dir string, r types.Report, meta Meta) (Summary, error) {
 	}
 	sum := filepath.Join(dir, SummaryFile)
 	s.Files = []string{junit, js, sum}
+	return s, WriteSummary(sum, s)
+}
+
+// WriteSummary writes s to path atomically: a reader (or a run killed mid-write) sees the old
+// summary or the new one, never half of one.
+func WriteSummary(path string, s Summary) error {
 	b, err := json.MarshalIndent(s, "", "  ")
 	if err != nil {
-		return s, err
+		return err
 	}
-	if err := os.WriteFile(sum, b, 0o644); err != nil {
-		return s, fmt.Errorf("writing summary: %w", err)
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("writing summary: %w", err)
 	}
-	return s, nil
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("writing summary: %w", err)
+	}
+	return nil
 }
 
 // ReadSummary reads a summary.json.
@@ -169,13 +294,23 @@ func Print(w io.Writer, s Summary) {
 		if v.Verdict == Passed {
 			continue
 		}
-		msg := FirstLine(v.Message)
-		fmt.Fprintf(w, "  %-7s %-11s %s: %s\n", strings.ToUpper(v.Verdict), v.ID, v.Title, msg)
+		fmt.Fprintf(w, "  %-9s %-6s %-11s %s: %s\n", strings.ToUpper(v.Verdict), v.Level, v.ID, v.Title, v.Reason)
 	}
-	fmt.Fprintf(w, "%d passed, %d failed, %d skipped\n", s.Passed, s.Failed, s.Skipped)
+	for _, e := range s.SuiteErrors {
+		fmt.Fprintf(w, "  SUITE ERROR %s\n", e)
+	}
+	fmt.Fprintf(w, "MUST:   %s\n", s.Must)
+	if s.Should.Total() > 0 {
+		fmt.Fprintf(w, "SHOULD: %s (reported beside the verdict)\n", s.Should)
+	}
+	fmt.Fprintf(w, "verdict: %s\n", strings.ToUpper(s.Verdict))
 	for _, f := range s.Files {
 		fmt.Fprintf(w, "report: %s\n", f)
 	}
+}
+
+func (c Counts) String() string {
+	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d not run, %d kit errors", c.Passed, c.Failed, c.Skipped, c.NotRun, c.KitErrors)
 }
 
 // FirstLine shortens a failure message to its first line for console listings.

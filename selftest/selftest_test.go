@@ -13,15 +13,15 @@ import (
 	"github.com/konform/konform/report"
 )
 
-// fakeCatalogue claims every reference defect with one check each, so that the "no check claims
-// defect" rule is satisfied and the tests can focus on one rule at a time.
+// fakeCatalogue claims every reference defect with one check each, each failing with the cause
+// "because <defect>", so that the catalogue rules hold and the tests can focus on one rule at a time.
 func fakeCatalogue(t *testing.T) *catalogue.Catalogue {
 	t.Helper()
 	var b strings.Builder
 	b.WriteString("requirements:\n")
 	for i, d := range defects.Names() {
-		b.WriteString(fmt.Sprintf("  - id: XX-TST-%03d\n", i) + "    level: MUST\n    title: t\n    profiles: [smoke]\n")
-		b.WriteString("    clause: {document: d, section: s}\n    defects: [" + d + "]\n")
+		b.WriteString(fmt.Sprintf("  - id: XX-TST-%03d\n", i) + "    level: MUST\n    basis: source\n    title: t\n    profiles: [smoke]\n")
+		b.WriteString("    clause: {document: d, section: s, quote: q}\n    defects: [{defect: " + d + ", because: 'because " + d + "'}]\n")
 	}
 	c, err := catalogue.Parse([]byte(b.String()))
 	if err != nil {
@@ -33,17 +33,21 @@ func fakeCatalogue(t *testing.T) *catalogue.Catalogue {
 // idFor returns the check that claims defect d in the fake catalogue.
 func idFor(c *catalogue.Catalogue, d string) string { return c.Defects()[d][0] }
 
-// honest fails exactly the checks that claim the defect under test.
-func honest(c *catalogue.Catalogue, survivor string) RunFunc {
+// behaviour lets a test change one check's verdict under one defect.
+type behaviour func(defect, id string, v *report.Verdict)
+
+// honest fails exactly the checks that claim the defect under test, for the declared cause,
+// then applies the twists.
+func honest(c *catalogue.Catalogue, twists ...behaviour) RunFunc {
 	return func(_ context.Context, defect string, _ []string) (report.Summary, error) {
-		s := report.Summary{Meta: report.Meta{Profiles: []string{"smoke"}}}
+		s := report.Summary{Meta: report.Meta{Profiles: []string{"smoke"}}, Verdict: report.Passed}
 		for _, id := range c.IDs() {
-			v := report.Verdict{ID: id, Verdict: report.Passed}
-			if defect != "" && defect != survivor && idFor(c, defect) == id {
-				v.Verdict = report.Failed
-				s.Failed++
-			} else {
-				s.Passed++
+			v := report.Verdict{ID: id, Level: "MUST", Verdict: report.Passed}
+			if defect != "" && idFor(c, defect) == id {
+				v.Verdict, v.Failure, v.Message, v.Reason = report.Failed, report.FailureAssertion, "it failed because "+defect, "because "+defect
+			}
+			for _, tw := range twists {
+				tw(defect, id, &v)
 			}
 			s.Verdicts = append(s.Verdicts, v)
 		}
@@ -51,9 +55,16 @@ func honest(c *catalogue.Catalogue, survivor string) RunFunc {
 	}
 }
 
-func TestAllDefectsCaught(t *testing.T) {
+func run(t *testing.T, c *catalogue.Catalogue, r RunFunc) Result {
+	t.Helper()
+	return Run(context.Background(), c, NewPlan([]string{"smoke"}), r, 2, io.Discard)
+}
+
+func problems(r Result) string { return strings.Join(r.Problems, "\n") }
+
+func TestExactKillsPass(t *testing.T) {
 	c := fakeCatalogue(t)
-	res := Run(context.Background(), c, NewPlan(c, []string{"smoke"}), honest(c, ""), 2, io.Discard)
+	res := run(t, c, honest(c))
 	if !res.OK() {
 		t.Fatalf("problems: %v", res.Problems)
 	}
@@ -62,43 +73,80 @@ func TestAllDefectsCaught(t *testing.T) {
 	}
 }
 
-func TestSurvivingDefectFails(t *testing.T) {
+func TestEveryMismatchFails(t *testing.T) {
 	c := fakeCatalogue(t)
-	survivor := defects.Names()[0]
-	res := Run(context.Background(), c, NewPlan(c, []string{"smoke"}), honest(c, survivor), 1, io.Discard)
-	if res.OK() || !strings.Contains(strings.Join(res.Problems, "\n"), "defect \""+survivor+"\" survived") {
-		t.Fatalf("a surviving defect must fail the self-test; problems: %v", res.Problems)
+	d0, d1 := defects.Names()[0], defects.Names()[1]
+	cases := []struct {
+		name  string
+		twist behaviour
+		want  string
+	}{
+		{"survivor", func(d, id string, v *report.Verdict) {
+			if d == d0 && id == idFor(c, d0) {
+				*v = report.Verdict{ID: id, Verdict: report.Passed}
+			}
+		}, fmt.Sprintf("defect %q survived %s", d0, idFor(c, d0))},
+		{"time-out is no catch", func(d, id string, v *report.Verdict) {
+			if d == d0 && id == idFor(c, d0) {
+				v.Failure = report.FailureTimeout
+			}
+		}, "timed out instead of failing"},
+		{"wrong cause", func(d, id string, v *report.Verdict) {
+			if d == d0 && id == idFor(c, d0) {
+				v.Message = "something else entirely"
+			}
+		}, "failed for another reason"},
+		{"collateral", func(d, id string, v *report.Verdict) {
+			if d == d0 && id == idFor(c, d1) {
+				v.Verdict, v.Message = report.Failed, "also failed"
+			}
+		}, "collateral"},
+		{"skip under a defect", func(d, id string, v *report.Verdict) {
+			if d == d0 && id == idFor(c, d1) {
+				v.Verdict, v.Reason = report.Skipped, "no callbacks"
+			}
+		}, "has no verdict (skipped)"},
+		{"skip on the clean reference", func(d, id string, v *report.Verdict) {
+			if d == "" && id == idFor(c, d1) {
+				v.Verdict, v.Reason = report.Skipped, "no restart"
+			}
+		}, "the clean reference does not pass " + idFor(c, d1) + " (skipped)"},
+		{"not run on the clean reference", func(d, id string, v *report.Verdict) {
+			if d == "" && id == idFor(c, d1) {
+				v.Verdict, v.Reason = report.NotRun, "interrupted"
+			}
+		}, "(not run)"},
 	}
-}
-
-func TestCleanFailureFails(t *testing.T) {
-	c := fakeCatalogue(t)
-	run := func(ctx context.Context, defect string, p []string) (report.Summary, error) {
-		s, _ := honest(c, "")(ctx, defect, p)
-		if defect == "" {
-			s.Verdicts[0].Verdict = report.Failed
+	for _, tc := range cases {
+		res := run(t, c, honest(c, tc.twist))
+		if res.OK() || !strings.Contains(problems(res), tc.want) {
+			t.Errorf("%s: want a problem containing %q; got:\n%s", tc.name, tc.want, problems(res))
 		}
-		return s, nil
-	}
-	res := Run(context.Background(), c, NewPlan(c, []string{"smoke"}), run, 2, io.Discard)
-	if res.OK() || !strings.Contains(strings.Join(res.Problems, "\n"), "the clean reference fails") {
-		t.Fatalf("a failing clean run must fail the self-test; problems: %v", res.Problems)
 	}
 }
 
-func TestUnclaimedDefectAndBrokenRunFail(t *testing.T) {
-	c, err := catalogue.Parse([]byte("requirements:\n  - id: XX-TST-001\n    level: MUST\n    title: t\n    profiles: [smoke]\n    clause: {document: d, section: s}\n    defects: [no-such-defect]\n"))
+func TestCatalogueRules(t *testing.T) {
+	doc := "requirements:\n" +
+		"  - {id: XX-TST-001, level: MUST, basis: source, title: t, profiles: [smoke], clause: {document: d, section: s, quote: q}, defects: [no-such-defect]}\n" +
+		"  - {id: XX-TST-002, level: MUST, basis: source, title: t, profiles: [smoke], clause: {document: d, section: s, quote: q}, defects: [{defect: " + defects.Names()[0] + ", because: x}]}\n" +
+		"  - {id: XX-TST-003, level: MUST, basis: source, title: t, profiles: [smoke], clause: {document: d, section: s, quote: q}, defects: [{defect: " + defects.Names()[0] + ", because: x}]}\n"
+	c, err := catalogue.Parse([]byte(doc))
 	if err != nil {
 		t.Fatal(err)
 	}
-	run := func(_ context.Context, defect string, _ []string) (report.Summary, error) {
+	broken := func(_ context.Context, defect string, _ []string) (report.Summary, error) {
 		return report.Summary{}, errors.New("exit 3")
 	}
-	res := Run(context.Background(), c, NewPlan(c, []string{"smoke"}), run, 1, io.Discard)
-	all := strings.Join(res.Problems, "\n")
-	for _, want := range []string{"which the reference does not have", "no check claims defect", "run (clean): exit 3"} {
-		if !strings.Contains(all, want) {
-			t.Errorf("problems lack %q:\n%s", want, all)
+	res := Run(context.Background(), c, NewPlan([]string{"smoke"}), broken, 1, io.Discard)
+	for _, want := range []string{
+		"which the reference does not have",
+		"no check claims defect",
+		"XX-TST-001 declares defect \"no-such-defect\" without the cause",
+		"XX-TST-002 has no defect that it alone kills",
+		"run (clean): exit 3",
+	} {
+		if !strings.Contains(problems(res), want) {
+			t.Errorf("problems lack %q:\n%s", want, problems(res))
 		}
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/konform/konform/report"
 )
 
 // Exit codes.
@@ -15,7 +17,21 @@ const (
 	exitFailed      = 1
 	exitUsage       = 2
 	exitEnvironment = 3
+	exitIncomplete  = 4
 )
+
+// exitFor maps a run's verdict to the exit code.
+func exitFor(verdict string) int {
+	switch verdict {
+	case report.Passed:
+		return exitPassed
+	case report.Failed:
+		return exitFailed
+	case report.Incomplete:
+		return exitIncomplete
+	}
+	return exitEnvironment
+}
 
 // version is set at build time (-ldflags "-X main.version=...").
 var version = "0.1.0-dev"
@@ -33,7 +49,14 @@ usage:
   conformance version
 
 Without --sut-image or --sut-url, run tests the built-in reference Fachverfahren.
-Exit codes: 0 all passed, 1 conformance failures, 2 usage or configuration error, 3 environment error.
+
+A run's verdict rests on its MUST checks (SHOULD checks are reported beside it):
+  passed      every selected MUST check ran and passed            exit 0
+  failed      at least one MUST check failed                      exit 1
+  incomplete  none failed, but at least one was skipped or not run exit 4
+  error       the kit itself faulted (no verdict on the SUT)      exit 3
+Exit 2 is a usage or configuration error, 3 an environment error. A skipped or unrun check is
+never a pass; an interrupted run lists its unrun checks as "not run" and is never passed.
 `
 
 func main() { os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr)) }

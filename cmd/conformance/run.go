@@ -180,30 +180,85 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	started := time.Now().UTC()
-	r := runSuites(o)
 	meta := report.Meta{
 		KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
-		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started, FinishedAt: time.Now().UTC(),
+		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started,
 	}
+	selected, err := o.selected()
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitUsage
+	}
+	if len(selected) == 0 {
+		fmt.Fprintf(stderr, "conformance run: the profiles and the label filter (%s) select no check; nothing was proven\n", o.filter())
+		return exitUsage
+	}
+	if err := os.MkdirAll(o.out, 0o755); err != nil {
+		fmt.Fprintf(stderr, "conformance run: report folder: %v\n", err)
+		return exitUsage
+	}
+	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected)
+	r := runSuites(o, live)
+	meta.FinishedAt = time.Now().UTC()
+	meta.Interrupted = ctx.Err() != nil || r.SpecialSuiteFailureReasons != nil && interrupted(r)
 	st.saveEvidence(o.out)
-	sum, err := report.Write(o.out, r, meta)
+	sum, err := report.Write(o.out, r, meta, selected)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
 	report.Print(stdout, sum)
-	if ctx.Err() != nil {
-		fmt.Fprintln(stderr, "conformance run: interrupted")
-		return exitEnvironment
+	if meta.Interrupted {
+		fmt.Fprintln(stderr, "conformance run: interrupted; the checks that did not run are listed as not run")
 	}
-	if sum.Passed+sum.Failed+sum.Skipped == 0 {
-		fmt.Fprintf(stderr, "conformance run: the profiles and the label filter (%s) select no check; nothing was proven\n", o.filter())
-		return exitUsage
+	return exitFor(sum.Verdict)
+}
+
+// interrupted reports whether Ginkgo stopped the suite on a signal.
+func interrupted(r types.Report) bool {
+	for _, reason := range r.SpecialSuiteFailureReasons {
+		if strings.Contains(reason, "Interrupted") {
+			return true
+		}
 	}
-	if sum.Failed > 0 || !r.SuiteSucceeded {
-		return exitFailed
+	return false
+}
+
+// selected returns the test IDs the run's profiles and label filter select.
+func (o runOptions) selected() ([]string, error) {
+	match, err := types.ParseLabelFilter(o.filter())
+	if err != nil {
+		return nil, fmt.Errorf("label filter: %w", err)
 	}
-	return exitPassed
+	return catalogue.Builtin().Select(match), nil
+}
+
+// liveSummary keeps summary.json current while the suites run, so that a run killed at any
+// point leaves a summary that lists every selected check and is never "passed" early.
+type liveSummary struct {
+	path     string
+	meta     report.Meta
+	selected []string
+	specs    types.SpecReports
+}
+
+func newLiveSummary(path string, meta report.Meta, selected []string) *liveSummary {
+	l := &liveSummary{path: path, meta: meta, selected: selected}
+	l.write()
+	return l
+}
+
+func (l *liveSummary) add(sr types.SpecReport) {
+	l.specs = append(l.specs, sr)
+	l.write()
+}
+
+func (l *liveSummary) write() {
+	s := report.Summarise(types.Report{SpecReports: l.specs}, l.meta, l.selected)
+	if s.Verdict == report.Passed {
+		s.Verdict = report.Incomplete // unreachable while checks are outstanding; kept for safety
+	}
+	_ = report.WriteSummary(l.path, s)
 }
 
 // stage is a started run: runtime, actors, provisioned SUT.
@@ -415,9 +470,15 @@ func chooseRuntime(ctx context.Context, o runOptions, workDir string, stderr io.
 	return runtime.NewDocker(ctx, runID, workDir, root)
 }
 
-// runSuites runs the compiled-in Ginkgo suites once and returns Ginkgo's report.
-func runSuites(o runOptions) types.Report {
+// runSuites runs the compiled-in Ginkgo suites once and returns Ginkgo's report; live learns
+// each check's outcome as it finishes.
+func runSuites(o runOptions, live *liveSummary) types.Report {
 	var captured types.Report
+	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
+		if sr.LeafNodeType == types.NodeTypeIt && sr.NumAttempts > 0 {
+			live.add(sr)
+		}
+	})
 	ginkgo.ReportAfterSuite("konform report", func(r ginkgo.Report) { captured = r })
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.LabelFilter = o.filter()

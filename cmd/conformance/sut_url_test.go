@@ -56,7 +56,7 @@ func TestMocksUpAndSUTURL(t *testing.T) {
 	if code != exitPassed {
 		t.Fatalf("run --sut-url: exit %d\n%s\n--- mocks up ---\n%s\n--- reference ---\n%s", code, out, mocksOut.String(), refOut.String())
 	}
-	if !strings.Contains(out, "3 passed, 0 failed") {
+	if !strings.Contains(out, "MUST:   3 passed, 0 failed, 0 skipped, 0 not run, 0 kit errors") || !strings.Contains(out, "verdict: PASSED") {
 		t.Fatalf("unexpected summary:\n%s", out)
 	}
 }

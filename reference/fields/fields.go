@@ -165,12 +165,8 @@ func (m *Mapper) walk(n *node, path string, out map[string]string) {
 		}
 		out[path+"/@"+a.Name.Local] = m.value(a.Value)
 	}
-	text := n.text.String()
-	if len(n.children) == 0 {
-		if text != "" {
-			out[path] = m.value(text)
-		}
-	} else if strings.TrimSpace(text) != "" {
+	// An element with child elements is no field of its own, mixed content included.
+	if text := n.text.String(); len(n.children) == 0 && text != "" {
 		out[path] = m.value(text)
 	}
 	count := map[string]int{}

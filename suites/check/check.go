@@ -23,6 +23,8 @@ const DefaultTimeout = 3 * time.Minute
 const (
 	EntryClause   = "clause"
 	EntryEvidence = "evidence"
+	// EntryKitDecision notes, on a failed check, an expectation that rests on the kit's decision.
+	EntryKitDecision = "kit decision"
 )
 
 // It registers the conformance check with test ID id. The spec's text is the ID and the
@@ -35,12 +37,12 @@ func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 			ginkgo.Fail(fmt.Sprintf("test ID %s has no entry in the requirement catalogue", id))
 		}, ginkgo.Label(id))
 	}
-	labels := ginkgo.Labels{req.ID, req.Level}
-	labels = append(labels, req.Profiles...)
+	labels := ginkgo.Labels(req.Labels())
 	args := []any{labels, ginkgo.SpecTimeout(DefaultTimeout)}
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		ginkgo.AddReportEntry(EntryClause, clauseText(req), ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		noteKitDecisions(req)
 		cursor := startEvidence(ctx)
 		ginkgo.DeferCleanup(func(ctx ginkgo.SpecContext) {
 			ginkgo.AddReportEntry(EntryEvidence, cursor.collect(ctx), ginkgo.ReportEntryVisibilityNever)
@@ -55,10 +57,41 @@ func clauseText(r catalogue.Requirement) string {
 	if r.Clause.Source != "" {
 		s += " (" + r.Clause.Source + ")"
 	}
-	if r.Decision != "" {
+	if r.Clause.Quote != "" {
+		s += "; the source says: \"" + r.Clause.Quote + "\""
+	}
+	if e := r.Expect; e != nil {
+		s += fmt.Sprintf("; expects %s with problem type %s, instance %q", e.Event, e.ProblemType, e.Instance)
+		if e.Basis == catalogue.BasisKitDecision {
+			s += " [" + kitDecision + ": " + e.Decision + "]"
+		}
+	}
+	switch {
+	case r.Basis == catalogue.BasisKitDecision:
+		s += "; " + kitDecision + ": " + r.Decision
+	case r.Decision != "":
 		s += "; decision: " + r.Decision
 	}
 	return s
+}
+
+const kitDecision = "the kit's decision (no public source fixes it)"
+
+// noteKitDecisions adds to a failed check what of its expectation no public source fixes, so
+// that a vendor can tell a failure against the kit's decision from one against a standard.
+func noteKitDecisions(r catalogue.Requirement) {
+	ds := r.KitDecisions()
+	if len(ds) == 0 {
+		return
+	}
+	ginkgo.DeferCleanup(func() {
+		if !ginkgo.CurrentSpecReport().Failed() {
+			return
+		}
+		for _, d := range ds {
+			ginkgo.AddReportEntry(EntryKitDecision, "this expectation is "+kitDecision+": "+d, ginkgo.ReportEntryVisibilityFailureOrVerbose)
+		}
+	})
 }
 
 // SkipBecause skips the running check with the reason; it never counts as passed.

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/report"
+	"github.com/konform/konform/suites/check"
+)
+
+func TestKitFaultEntryIsOneName(t *testing.T) {
+	if check.EntryKitFault != report.EntryKitFault {
+		t.Fatalf("suites/check marks kit faults as %q, report reads %q", check.EntryKitFault, report.EntryKitFault)
+	}
+}
+
+func TestExitCodesFollowTheVerdict(t *testing.T) {
+	want := map[string]int{report.Passed: 0, report.Failed: 1, report.Error: 3, report.Incomplete: 4}
+	for verdict, code := range want {
+		if got := exitFor(verdict); got != code {
+			t.Errorf("verdict %s: exit %d, want %d", verdict, got, code)
+		}
+	}
+}
+
+// TestInterruptedRunListsEveryCheck stops a run 20 s in, as Ctrl-C or a CI time-out would: the
+// summary lists every selected check, the unrun ones as not run, and the verdict is not passed.
+func TestInterruptedRunListsEveryCheck(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes a run; skipped with -short")
+	}
+	specs := specsDir(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cli(t), "run", "--runtime=process", "--quiet", "--schemas", specs, "--out", out)
+	var buf bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &buf, &buf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(20 * time.Second) // the interruption itself is what this test is about
+	_ = cmd.Process.Signal(syscall.SIGINT)
+	_ = cmd.Wait()
+	code := cmd.ProcessState.ExitCode()
+	sum, err := report.ReadSummary(filepath.Join(out, report.SummaryFile))
+	if err != nil {
+		t.Fatalf("no summary after the interruption (exit %d): %v\n%s", code, err, buf.String())
+	}
+	if sum.Verdict == report.Passed || code == exitPassed {
+		t.Fatalf("an interrupted run reads as passed (verdict %s, exit %d)\n%s", sum.Verdict, code, buf.String())
+	}
+	selected := catalogue.Builtin().IDs()
+	if len(sum.Verdicts) != len(selected) {
+		t.Fatalf("summary lists %d checks, the run selected %d\n%s", len(sum.Verdicts), len(selected), buf.String())
+	}
+	if sum.All().NotRun == 0 || !sum.Meta.Interrupted {
+		t.Fatalf("interrupted after 20 s, yet nothing is not run (%+v, interrupted=%v)\n%s", sum.All(), sum.Meta.Interrupted, buf.String())
+	}
+	for _, v := range sum.Verdicts {
+		if v.Verdict == report.NotRun && !strings.Contains(v.Reason, "stopped") {
+			t.Errorf("%s: not run without the reason: %q", v.ID, v.Reason)
+		}
+	}
+}
