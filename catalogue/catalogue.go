@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -21,6 +22,22 @@ const (
 	SHOULD = "SHOULD"
 )
 
+// Bases of an expectation: what fixes it.
+const (
+	// BasisSource: a public source (FIT-Connect docs, an official schema or API) fixes it; the
+	// clause quotes the words.
+	BasisSource = "source"
+	// BasisKitDecision: no public source fixes it; the kit decided, and says so wherever the
+	// expectation is shown.
+	BasisKitDecision = "kit-decision"
+)
+
+// EventRejectSubmission is the decision event a rejection check expects.
+const EventRejectSubmission = "reject-submission"
+
+// ProblemTypePrefix is the namespace of the problem types of a reject-submission event.
+const ProblemTypePrefix = "https://schema.fitko.de/fit-connect/events/problems/"
+
 // Profiles a requirement can belong to.
 var Profiles = []string{"smoke", "fitconnect-receiver", "ingest", "hkr-payment"}
 
@@ -29,7 +46,25 @@ type Clause struct {
 	Document string `yaml:"document" json:"document"`
 	Section  string `yaml:"section" json:"section"`
 	Source   string `yaml:"source,omitempty" json:"source,omitempty"`
+	// Quote is the source's own words that make the requirement MUST or SHOULD; empty when no
+	// source fixes the level.
+	Quote string `yaml:"quote,omitempty" json:"quote,omitempty"`
 }
+
+// Expect is the decision event a check expects from the SUT, exactly as the suite judges it.
+type Expect struct {
+	Event       string `yaml:"event" json:"event"`
+	ProblemType string `yaml:"problemType" json:"problemType"`
+	// Instance is the problem's instance; a part in <…> stands for an ID of the submission sent.
+	Instance string `yaml:"instance" json:"instance"`
+	// Basis says what fixes the problem type and instance.
+	Basis string `yaml:"basis" json:"basis"`
+	// Decision says why the kit chose these values; required when Basis is kit-decision.
+	Decision string `yaml:"decision,omitempty" json:"decision,omitempty"`
+}
+
+// Short is the problem type without its namespace.
+func (e Expect) Short() string { return strings.TrimPrefix(e.ProblemType, ProblemTypePrefix) }
 
 // Requirement is one catalogue entry.
 type Requirement struct {
@@ -38,9 +73,17 @@ type Requirement struct {
 	Title    string   `yaml:"title" json:"title"`
 	Profiles []string `yaml:"profiles" json:"profiles"`
 	Clause   Clause   `yaml:"clause" json:"clause"`
+	// Basis says what fixes the requirement's level and expectation; when it is kit-decision,
+	// Decision says what the kit decided.
+	Basis string `yaml:"basis" json:"basis"`
+	// Expect is the decision event a rejection check expects.
+	Expect *Expect `yaml:"expect,omitempty" json:"expect,omitempty"`
 	// Defects are the reference defects this check must fail, each with the cause the failure
 	// must show. A defect's expected failing set is every check that names it here.
 	Defects []Kill `yaml:"defects" json:"defects"`
+	// Gate marks a check without which nothing else can be judged (the SUT answers its probe,
+	// it obtains a token). Gates run first; when one fails, the checks after it are not run.
+	Gate bool `yaml:"gate,omitempty" json:"gate,omitempty"`
 	// Decision records a choice the documents left open, with its source.
 	Decision string `yaml:"decision,omitempty" json:"decision,omitempty"`
 }
@@ -76,6 +119,19 @@ func (k Kill) MarshalYAML() (any, error) {
 	}
 	type plain Kill
 	return plain(k), nil
+}
+
+// KitDecisions returns, one sentence each, what of the requirement rests on the kit's decision
+// alone; empty when public sources fix all of it.
+func (r Requirement) KitDecisions() []string {
+	var out []string
+	if r.Basis == BasisKitDecision {
+		out = append(out, r.Decision)
+	}
+	if e := r.Expect; e != nil && e.Basis == BasisKitDecision {
+		out = append(out, fmt.Sprintf("%s with problem type %s, instance %q: %s", e.Event, e.ProblemType, e.Instance, e.Decision))
+	}
+	return out
 }
 
 // DefectNames returns the names of the defects the requirement must catch.
@@ -136,6 +192,14 @@ func Parse(data []byte) (*Catalogue, error) {
 		case len(r.Defects) == 0:
 			return nil, fmt.Errorf("catalogue: %s: names no defect it must catch", r.ID)
 		}
+		if err := checkBasis(r.Basis, r.Clause.Quote, r.Decision, "clause.quote"); err != nil {
+			return nil, fmt.Errorf("catalogue: %s: %w", r.ID, err)
+		}
+		if r.Expect != nil {
+			if err := checkExpect(*r.Expect); err != nil {
+				return nil, fmt.Errorf("catalogue: %s: expect: %w", r.ID, err)
+			}
+		}
 		for _, p := range r.Profiles {
 			if !known[p] {
 				return nil, fmt.Errorf("catalogue: %s: unknown profile %q", r.ID, p)
@@ -159,6 +223,35 @@ func Parse(data []byte) (*Catalogue, error) {
 		c.byID[r.ID] = r
 	}
 	return &c, nil
+}
+
+// checkBasis demands the words behind a basis: the quote for a source, the decision for the kit's.
+func checkBasis(basis, quote, decision, quoteField string) error {
+	switch basis {
+	case BasisSource:
+		if quoteField != "" && quote == "" {
+			return fmt.Errorf("basis source needs %s, the source's own words", quoteField)
+		}
+	case BasisKitDecision:
+		if decision == "" {
+			return fmt.Errorf("basis kit-decision needs a decision saying what the kit decided")
+		}
+	default:
+		return fmt.Errorf("basis %q is neither %s nor %s", basis, BasisSource, BasisKitDecision)
+	}
+	return nil
+}
+
+func checkExpect(e Expect) error {
+	switch {
+	case e.Event != EventRejectSubmission:
+		return fmt.Errorf("event %q is not %s", e.Event, EventRejectSubmission)
+	case !strings.HasPrefix(e.ProblemType, ProblemTypePrefix) || e.Short() == "":
+		return fmt.Errorf("problemType %q is not a full URI under %s", e.ProblemType, ProblemTypePrefix)
+	case e.Instance == "":
+		return fmt.Errorf("no instance")
+	}
+	return checkBasis(e.Basis, "", e.Decision, "")
 }
 
 var builtin *Catalogue

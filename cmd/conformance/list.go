@@ -26,6 +26,37 @@ type listedCheck struct {
 	Profiles []string `json:"profiles"`
 	Defects  []string `json:"defects"`
 	Clause   string   `json:"clause"`
+	// Quote is the source's words that fix the level; Basis says whether a public source or
+	// the kit's decision fixes the expectation.
+	Quote    string            `json:"quote,omitempty"`
+	Basis    string            `json:"basis"`
+	Decision string            `json:"decision,omitempty"`
+	Expect   *catalogue.Expect `json:"expect,omitempty"`
+}
+
+// withRequirement fills the check's catalogue fields.
+func (c *listedCheck) withRequirement(req catalogue.Requirement) {
+	c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.DefectNames(), req.Title
+	c.Clause = req.Clause.Document + " — " + req.Clause.Section
+	c.Quote, c.Basis, c.Decision, c.Expect = req.Clause.Quote, req.Basis, req.Decision, req.Expect
+}
+
+// writeTable prints one line per check and, for a rejection check, the problem it expects; an
+// expectation no public source fixes is marked "kit decision".
+func writeTable(w io.Writer, checks []listedCheck) {
+	for _, c := range checks {
+		fmt.Fprintf(w, "%-11s %-6s %-12s %-20s %s\n", c.ID, c.Level, basisMark(c.Basis), strings.Join(c.Profiles, ","), c.Title)
+		if e := c.Expect; e != nil {
+			fmt.Fprintf(w, "%-11s expects %s %s instance %q (%s)\n", "", e.Event, e.ProblemType, e.Instance, basisMark(e.Basis))
+		}
+	}
+}
+
+func basisMark(basis string) string {
+	if basis == catalogue.BasisKitDecision {
+		return "kit decision"
+	}
+	return basis
 }
 
 // cmdList prints every compiled-in check (a Ginkgo dry run) with its catalogue entry, and
@@ -60,8 +91,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		if !ok {
 			problems = append(problems, fmt.Sprintf("spec %q has no catalogue entry", sr.FullText()))
 		} else {
-			c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.DefectNames(), req.Title
-			c.Clause = req.Clause.Document + " — " + req.Clause.Section
+			c.withRequirement(req)
 		}
 		if seen[id] {
 			problems = append(problems, fmt.Sprintf("test ID %s is used by more than one spec", id))
@@ -79,9 +109,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		b, _ := json.MarshalIndent(map[string]any{"checks": checks, "problems": problems}, "", "  ")
 		fmt.Fprintln(stdout, string(b))
 	} else {
-		for _, c := range checks {
-			fmt.Fprintf(stdout, "%-11s %-6s %-20s %s\n", c.ID, c.Level, strings.Join(c.Profiles, ","), c.Title)
-		}
+		writeTable(stdout, checks)
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "PROBLEM: %s\n", p)
 		}
