@@ -81,6 +81,7 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("GET "+SubmissionsPath, s.ctlSubmissions)
 	mux.HandleFunc("POST "+CallbacksPath, s.ctlCallback)
 	mux.HandleFunc("POST "+CasesPath+"/{caseId}/events", s.ctlInjectEvent)
+	mux.HandleFunc("POST "+SubmissionsPath+"/{id}/submit-tags", s.ctlTamperSubmitTags)
 	mux.HandleFunc("POST "+FaultsPath, s.ctlAddFault)
 	mux.HandleFunc("GET "+SigningKeyPath, func(w http.ResponseWriter, r *http.Request) {
 		if s.signing == nil {

@@ -16,6 +16,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/konform/konform/mocks/recorder"
 )
 
 var serviceIdentifierRE = regexp.MustCompile(`^urn:[a-z0-9][a-z0-9-]{0,31}:[a-z0-9()+,.:=@;$_!*'%/?#-]+$`)
@@ -69,12 +71,22 @@ type createCallback struct {
 	Secret string `json:"secret"`
 }
 
+// createServiceType tells a missing name (required) from an empty one (allowed: the schema sets
+// no minLength).
+type createServiceType struct {
+	Name        *string `json:"name"`
+	Description string  `json:"description"`
+	Identifier  string  `json:"identifier"`
+}
+
 type createSubmission struct {
-	DestinationID        *string         `json:"destinationId"`
-	AnnouncedAttachments *[]string       `json:"announcedAttachments"`
-	ServiceType          *ServiceType    `json:"serviceType"`
-	CaseID               *string         `json:"caseId"`
-	Callback             *createCallback `json:"callback"`
+	DestinationID        *string            `json:"destinationId"`
+	AnnouncedAttachments *[]string          `json:"announcedAttachments"`
+	ServiceType          *createServiceType `json:"serviceType"`
+	CaseID               *string            `json:"caseId"`
+	Callback             *createCallback    `json:"callback"`
+	// announced is the set of announced attachments: lower-case, each once, in first-seen order.
+	announced []string
 }
 
 // parseCreateSubmission checks a create-submission body against the CreateSubmission schema.
@@ -92,22 +104,24 @@ func parseCreateSubmission(body []byte) (createSubmission, error) {
 		return cs, errors.New("announcedAttachments is required (may be an empty array)")
 	case cs.ServiceType == nil:
 		return cs, errors.New("serviceType is required")
-	case cs.ServiceType.Name == "":
-		return cs, errors.New("serviceType.name is required")
+	case cs.ServiceType.Name == nil:
+		return cs, errors.New("serviceType.name is required (may be an empty string)")
 	case len(cs.ServiceType.Identifier) < 7 || len(cs.ServiceType.Identifier) > 255 || !serviceIdentifierRE.MatchString(cs.ServiceType.Identifier):
 		return cs, fmt.Errorf("serviceType.identifier %q is not a service URN", cs.ServiceType.Identifier)
 	case cs.CaseID != nil && !validUUID(*cs.CaseID):
 		return cs, fmt.Errorf("caseId %q is not a UUID", *cs.CaseID)
 	}
+	// The schema sets no uniqueItems: an ID announced twice names one attachment (a second PUT
+	// under an ID overwrites), so the announced set holds it once.
 	seen := map[string]bool{}
 	for i, a := range *cs.AnnouncedAttachments {
 		if !validUUID(a) {
 			return cs, fmt.Errorf("announcedAttachments[%d] %q is not a UUID", i, a)
 		}
-		if seen[strings.ToLower(a)] {
-			return cs, fmt.Errorf("announcedAttachments[%d] %q is announced twice", i, a)
+		if id := strings.ToLower(a); !seen[id] {
+			seen[id] = true
+			cs.announced = append(cs.announced, id)
 		}
-		seen[strings.ToLower(a)] = true
 	}
 	if cb := cs.Callback; cb != nil {
 		if err := checkCallbackURL(cb.URL); err != nil {
@@ -172,11 +186,9 @@ func (s *Server) handleCreateSubmission(w http.ResponseWriter, r *http.Request) 
 	}
 	sub := &submission{
 		id: uuid.NewString(), destinationID: destID, caseID: caseID, sender: cl.ID,
-		serviceType: *cs.ServiceType, uploaded: map[string]attachmentFile{},
+		serviceType: ServiceType{Name: *cs.ServiceType.Name, Description: cs.ServiceType.Description, Identifier: cs.ServiceType.Identifier},
+		announced:   cs.announced, uploaded: map[string]attachmentFile{},
 		state: StateIncomplete, createdAt: s.clock(),
-	}
-	for _, a := range *cs.AnnouncedAttachments {
-		sub.announced = append(sub.announced, strings.ToLower(a))
 	}
 	if cs.Callback != nil {
 		sub.callbackURL, sub.callbackSecret = cs.Callback.URL, cs.Callback.Secret
@@ -545,27 +557,40 @@ func (s *Server) handleGetAttachment(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.Copy(w, file)
 }
 
-// paging reads limit (1–500, default 100) and offset (≥0); it answers 400 itself.
-func (s *Server) paging(w http.ResponseWriter, r *http.Request) (limit, offset int, ok bool) {
-	limit, offset = 100, 0
+// Paging bounds of the Submission API (components.parameters limit and offset).
+const (
+	defaultLimit = 100
+	maxLimit     = 500
+)
+
+// paging reads limit (1–500, default 100) and offset (≥0, default 0). The paged operations
+// declare no 400, so a value outside the declared range is served as the nearest one inside it
+// (limit=0 as 1, limit=900 as 500, offset=-1 as 0) and one that is no integer as the default;
+// recorder notes keep what was asked.
+func paging(r *http.Request) (limit, offset int) {
+	limit, offset = defaultLimit, 0
 	q := r.URL.Query()
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			s.problem(w, r, http.StatusBadRequest, probInvalidRequest, "Bad Request", "limit must be an integer from 1 to 500, got "+strconv.Quote(v))
-			return 0, 0, false
+		switch {
+		case err != nil:
+			recorder.Note(r, "limit "+strconv.Quote(v)+" is no integer; served as "+strconv.Itoa(defaultLimit))
+		case n < 1 || n > maxLimit:
+			limit = min(max(n, 1), maxLimit)
+			recorder.Note(r, "limit "+v+" is outside 1–500; served as "+strconv.Itoa(limit))
+		default:
+			limit = n
 		}
-		limit = n
 	}
 	if v := q.Get("offset"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 {
-			s.problem(w, r, http.StatusBadRequest, probInvalidRequest, "Bad Request", "offset must be a non-negative integer, got "+strconv.Quote(v))
-			return 0, 0, false
+			recorder.Note(r, "offset "+strconv.Quote(v)+" is no non-negative integer; served as 0")
+		} else {
+			offset = n
 		}
-		offset = n
 	}
-	return limit, offset, true
+	return limit, offset
 }
 
 func page[T any](all []T, limit, offset int) []T {
@@ -581,20 +606,12 @@ func (s *Server) handleListSubmissions(w http.ResponseWriter, r *http.Request) {
 	if !ok || !s.requireRole(w, r, cl, RoleSubscriber) {
 		return
 	}
-	limit, offset, ok := s.paging(w, r)
-	if !ok {
+	limit, offset := paging(r)
+	// The operation declares no 400: a destinationId that is no UUID names no destination the
+	// client subscribes, so it gets the 403 of any foreign destination; an empty one filters nothing.
+	destFilter := strings.ToLower(r.URL.Query().Get("destinationId"))
+	if destFilter != "" && !s.subscriberOf(w, r, cl, destFilter) {
 		return
-	}
-	destFilter := ""
-	if v, has := r.URL.Query()["destinationId"]; has {
-		destFilter = strings.ToLower(v[0])
-		if !validUUID(destFilter) {
-			s.problem(w, r, http.StatusBadRequest, probInvalidRequest, "Bad Request", "destinationId "+strconv.Quote(v[0])+" is not a UUID")
-			return
-		}
-		if !s.subscriberOf(w, r, cl, destFilter) {
-			return
-		}
 	}
 	s.mu.Lock()
 	all := []SubmissionRef{}
@@ -614,6 +631,7 @@ func (s *Server) handleListSubmissions(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Unlock()
 	p := page(all, limit, offset)
+	recorder.Note(r, fmt.Sprintf("listing: offset %d, count %d, totalCount %d", offset, len(p), len(all)))
 	writeJSON(w, http.StatusOK, map[string]any{"count": len(p), "offset": offset, "totalCount": len(all), "submissions": p})
 }
 
