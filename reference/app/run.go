@@ -96,7 +96,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	mux := http.NewServeMux()
 	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
-	mux.Handle(contract.CallbackPath, callback.New(cfg.CallbackSecret, proc.Trigger, cbOpts...))
+	mux.Handle(contract.CallbackPath, callbackRoute(cfg.Defects, callback.New(cfg.CallbackSecret, proc.Trigger, append(cbOpts, callbackVariants(cfg.Defects, proc)...)...)))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {

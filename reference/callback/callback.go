@@ -27,6 +27,7 @@ type Handler struct {
 	checkHMAC   bool
 	checkMaxAge bool
 	act         bool
+	notice      func(body []byte)
 }
 
 // Option configures a Handler.
@@ -47,6 +48,9 @@ func WithoutTimestampCheck() Option { return func(h *Handler) { h.checkMaxAge = 
 // WithoutTrigger answers valid callbacks 200 but never triggers the poll, so new submissions
 // wait for the next scheduled round.
 func WithoutTrigger() Option { return func(h *Handler) { h.act = false } }
+
+// WithNotice hands the body of every valid callback to notice instead of calling trigger.
+func WithNotice(notice func(body []byte)) Option { return func(h *Handler) { h.notice = notice } }
 
 // New returns the callback handler; trigger is called for every valid callback.
 func New(secret string, trigger func(), opts ...Option) *Handler {
@@ -106,7 +110,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.Info("valid callback, polling now")
-	if h.trigger != nil {
+	if h.notice != nil {
+		h.notice(body)
+	} else if h.trigger != nil {
 		h.trigger()
 	}
 	w.WriteHeader(http.StatusOK)

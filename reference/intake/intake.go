@@ -74,6 +74,11 @@ type Processor struct {
 	now    func() time.Time
 	pageSz int
 
+	// The steps a defect of the reference may swap for a variant (defects_intake.go).
+	list     func(ctx context.Context, filter string) ([]fitconnect.SubmissionRef, error)
+	openData func(jwe string, v *verified) ([]byte, bool)
+	save     func(sub store.Submission, createCase bool) (store.Submission, error)
+
 	mu      sync.Mutex // one poll round at a time
 	trigger chan struct{}
 }
@@ -104,6 +109,8 @@ func New(cfg Config, client *fitconnect.Client, st *store.Store, opts ...Option)
 		o(p)
 	}
 	p.mapper = fields.New(mapperOptions(cfg.Defects)...)
+	p.list, p.openData, p.save = p.listAll, p.decryptData, p.store.Save
+	withDefectVariants(p)
 	return p
 }
 
@@ -124,7 +131,7 @@ func mapperOptions(d defects.Set) []fields.Option {
 	if d.On("first-applicant-only") {
 		o = append(o, fields.WithSingle("antragsteller"))
 	}
-	return o
+	return append(o, unicodeDefectOptions(d)...)
 }
 
 // Trigger asks for a poll round as soon as possible (a valid callback arrived).
@@ -168,17 +175,9 @@ func (p *Processor) Poll(ctx context.Context) error {
 	if p.cfg.Defects.On("poll-foreign-destination") {
 		filter = ""
 	}
-	var refs []fitconnect.SubmissionRef
-	for offset := 0; ; {
-		page, err := p.client.ListSubmissions(ctx, filter, offset, p.pageSz)
-		if err != nil {
-			return fmt.Errorf("list submissions: %w", err)
-		}
-		refs = append(refs, page.Submissions...)
-		offset += len(page.Submissions)
-		if p.cfg.Defects.On("first-page-only") || len(page.Submissions) == 0 || offset >= page.TotalCount {
-			break
-		}
+	refs, err := p.list(ctx, filter)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, ref := range refs {
@@ -188,6 +187,23 @@ func (p *Processor) Poll(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// listAll reads every page of the submission list, each from the offset where the last one
+// ended (offset + count), until totalCount.
+func (p *Processor) listAll(ctx context.Context, filter string) ([]fitconnect.SubmissionRef, error) {
+	var refs []fitconnect.SubmissionRef
+	for offset := 0; ; {
+		page, err := p.client.ListSubmissions(ctx, filter, offset, p.pageSz)
+		if err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		refs = append(refs, page.Submissions...)
+		offset += len(page.Submissions)
+		if p.cfg.Defects.On("first-page-only") || len(page.Submissions) == 0 || offset >= page.TotalCount {
+			return refs, nil
+		}
+	}
 }
 
 func (p *Processor) repostPending(ctx context.Context) error {
@@ -293,7 +309,7 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 		}
 		createCase = !seen
 	}
-	sub, err = p.store.Save(sub, createCase)
+	sub, err = p.save(sub, createCase)
 	if err != nil {
 		return err
 	}
@@ -326,7 +342,7 @@ func (p *Processor) keep(v *verified, sub *store.Submission) error {
 		if err != nil {
 			return err
 		}
-		sub.Attachments = append(sub.Attachments, store.Attachment{AttachmentID: a.id, Filename: a.filename,
+		sub.Attachments = append(sub.Attachments, store.Attachment{AttachmentID: a.id, Filename: storedFilename(a.filename, p.cfg.Defects),
 			MimeType: a.mimeType, Purpose: a.purpose, SHA512: sha, Size: size})
 	}
 	return nil
@@ -408,6 +424,9 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 	if err != nil {
 		return v, err
 	}
+	if p.skipped(stepAuthTags) {
+		submitted = nil
+	}
 
 	// Metadata.
 	rawMeta, err := fitconnect.Decrypt(fs.EncryptedMetadata, p.cfg.DecryptionKey)
@@ -427,7 +446,7 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 		}
 	}
 	v.meta = meta
-	if meta.Schema != "" && meta.Schema != MetadataSchemaV100URI {
+	if meta.Schema != "" && meta.Schema != MetadataSchemaV100URI && !p.skipped(stepMetadataVersion) {
 		v.add(ProblemUnsupportedSchema, "metadata", fmt.Sprintf("metadata schema %q is not supported (supported: %s)", meta.Schema, MetadataSchemaV100URI))
 		return v, nil
 	}
@@ -467,12 +486,12 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 		subAtts := map[string]bool{}
 		for _, id := range fs.Attachments {
 			subAtts[id] = true
-			if _, ok := metaAtts[id]; !ok {
+			if _, ok := metaAtts[id]; !ok && !p.skipped(stepUnlistedAttachments) {
 				v.add(ProblemAttachmentsMismatch, "attachment:"+id, "attachment of the submission is missing in the metadata")
 			}
 		}
 		for _, a := range meta.ContentStructure.Attachments {
-			if !subAtts[a.AttachmentID] {
+			if !subAtts[a.AttachmentID] && !p.skipped(stepMissingAttachments) {
 				v.add(ProblemAttachmentsMismatch, "attachment:"+a.AttachmentID, "attachment of the metadata is missing in the submission")
 			}
 		}
@@ -505,6 +524,16 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 	return v, nil
 }
 
+// decryptData decrypts the data JWE; content that does not decrypt is an encryption-issue.
+func (p *Processor) decryptData(jwe string, v *verified) ([]byte, bool) {
+	raw, err := fitconnect.Decrypt(jwe, p.cfg.DecryptionKey)
+	if err != nil {
+		v.add(ProblemEncryptionIssue, "data", err.Error())
+		return nil, false
+	}
+	return raw, true
+}
+
 func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas map[string]bool, v *verified) {
 	d := p.cfg.Defects
 	ss := meta.ContentStructure.Data.SubmissionSchema
@@ -512,12 +541,11 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 		v.add(ProblemMissingData, "data", "the submission carries no data")
 		return
 	}
-	raw, err := fitconnect.Decrypt(fs.EncryptedData, p.cfg.DecryptionKey)
-	if err != nil {
-		v.add(ProblemEncryptionIssue, "data", err.Error())
+	raw, ok := p.openData(fs.EncryptedData, v)
+	if !ok {
 		return
 	}
-	if !d.On("skip-hash-check") {
+	if !d.On("skip-hash-check") && !p.skipped(stepDataHash) {
 		sum := sha512.Sum512(raw)
 		if h := meta.ContentStructure.Data.Hash; h.Type != "sha512" || !strings.EqualFold(h.Content, hex.EncodeToString(sum[:])) {
 			v.add(ProblemHashMismatch, "data", "SHA-512 of the data differs from the metadata hash")
@@ -530,6 +558,7 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 	}
 	var fieldsOut map[string]string
 	if ss.MimeType == "application/json" {
+		var err error
 		fieldsOut, err = p.mapper.FromJSON(raw)
 		if err != nil && !d.On("skip-data-schema-check") {
 			v.add(ProblemSyntaxViolation, "data", err.Error())
@@ -597,7 +626,7 @@ func (p *Processor) checkAttachment(ctx context.Context, fs fitconnect.Submissio
 	if i, ok := metaAtts[id]; ok {
 		ma := meta.ContentStructure.Attachments[i]
 		pa.filename, pa.mimeType, pa.purpose = ma.Filename, ma.MimeType, ma.Purpose
-		if !p.cfg.Defects.On("skip-hash-check") && (ma.Hash.Type != "sha512" || !strings.EqualFold(ma.Hash.Content, hex.EncodeToString(h.Sum(nil)))) {
+		if !p.cfg.Defects.On("skip-hash-check") && !p.skipped(stepAttachmentHash) && (ma.Hash.Type != "sha512" || !strings.EqualFold(ma.Hash.Content, hex.EncodeToString(h.Sum(nil)))) {
 			v.add(ProblemHashMismatch, inst, "SHA-512 of the attachment differs from the metadata hash")
 		}
 	}

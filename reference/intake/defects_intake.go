@@ -1,0 +1,174 @@
+package intake
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/reference/fitconnect"
+	"github.com/konform/konform/reference/store"
+)
+
+// This file holds the defective variants of the intake's steps. The clean path names its
+// verification steps and calls its swappable steps through the Processor; which defect drops a
+// step or swaps in a variant is decided here only.
+
+// Verification steps a defect can drop.
+const (
+	stepAuthTags            = "authentication tags against submit-submission"
+	stepMetadataVersion     = "metadata version"
+	stepDataHash            = "data hash"
+	stepAttachmentHash      = "attachment hash"
+	stepMissingAttachments  = "attachments of the metadata missing in the submission"
+	stepUnlistedAttachments = "attachments of the submission missing in the metadata"
+)
+
+// stepDefects names, per step, the defect that drops it.
+var stepDefects = map[string]string{
+	stepAuthTags:            "skip-authentication-tag-check",
+	stepMetadataVersion:     "accept-any-metadata-version",
+	stepDataHash:            "skip-data-hash-check",
+	stepAttachmentHash:      "skip-attachment-hash-check",
+	stepMissingAttachments:  "ignore-missing-attachment",
+	stepUnlistedAttachments: "accept-unlisted-attachment",
+}
+
+// skipped reports whether a defect switched on drops the verification step.
+func (p *Processor) skipped(step string) bool { return p.cfg.Defects.On(stepDefects[step]) }
+
+// withDefectVariants swaps in the defective variants of the steps whose defects are on.
+func withDefectVariants(p *Processor) {
+	d := p.cfg.Defects
+	if d.On("page-by-limit") {
+		p.list = p.listByLimit
+	}
+	if d.On("skip-gcm-tag-check") {
+		p.openData = p.decryptDataUnauthenticated
+	}
+	if d.On("unwrap-failure-as-technical-error") {
+		p.openData = p.decryptDataUnwrapAsTechnical
+	}
+	if d.On("orphan-case-on-reject") {
+		p.save = p.saveOrphanCase
+	}
+}
+
+// byLimitPageSize is the page size the page-by-limit variant asks for.
+const byLimitPageSize = 3
+
+// listByLimit (page-by-limit) asks for pages of byLimitPageSize and steps the offset by that
+// limit, not by the count the server answered: a server that caps pages smaller makes it skip
+// the submissions in between.
+func (p *Processor) listByLimit(ctx context.Context, filter string) ([]fitconnect.SubmissionRef, error) {
+	var refs []fitconnect.SubmissionRef
+	for offset := 0; ; offset += byLimitPageSize {
+		page, err := p.client.ListSubmissions(ctx, filter, offset, byLimitPageSize)
+		if err != nil {
+			return nil, fmt.Errorf("list submissions: %w", err)
+		}
+		refs = append(refs, page.Submissions...)
+		if len(page.Submissions) == 0 || offset+byLimitPageSize >= page.TotalCount {
+			return refs, nil
+		}
+	}
+}
+
+// jweParts unwraps the content key of a compact RSA-OAEP-256/A256GCM JWE.
+func (p *Processor) jweParts(jwe string) (parts []string, cek []byte, err error) {
+	parts = strings.Split(strings.TrimSpace(jwe), ".")
+	if len(parts) != 5 {
+		return nil, nil, fmt.Errorf("JWE has %d segments", len(parts))
+	}
+	priv, ok := p.cfg.DecryptionKey.Key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, nil, errors.New("decryption key is not an RSA private key")
+	}
+	ek, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		return nil, nil, err
+	}
+	cek, err = rsa.DecryptOAEP(sha256.New(), nil, priv, ek, nil)
+	return parts, cek, err
+}
+
+// decryptDataUnauthenticated (skip-gcm-tag-check) decrypts the data's A256GCM content as plain
+// counter mode and never looks at the authentication tag: altered ciphertext comes out as
+// altered plaintext instead of an encryption-issue.
+func (p *Processor) decryptDataUnauthenticated(jwe string, v *verified) ([]byte, bool) {
+	parts, cek, err := p.jweParts(jwe)
+	var iv, ct []byte
+	if err == nil {
+		iv, err = base64.RawURLEncoding.DecodeString(parts[2])
+	}
+	if err == nil {
+		ct, err = base64.RawURLEncoding.DecodeString(parts[3])
+	}
+	var block cipher.Block
+	if err == nil {
+		block, err = aes.NewCipher(cek)
+	}
+	if err == nil && len(iv) != 12 {
+		err = fmt.Errorf("IV of %d bytes", len(iv))
+	}
+	if err != nil {
+		v.add(ProblemEncryptionIssue, "data", err.Error())
+		return nil, false
+	}
+	ctr := append(append([]byte{}, iv...), 0, 0, 0, 2) // GCM: the first counter block after J0
+	plain := make([]byte, len(ct))
+	cipher.NewCTR(block, ctr).XORKeyStream(plain, ct)
+	return plain, true
+}
+
+// decryptDataUnwrapAsTechnical (unwrap-failure-as-technical-error) reports data whose content
+// key does not unwrap with the destination's key as a technical error of its own.
+func (p *Processor) decryptDataUnwrapAsTechnical(jwe string, v *verified) ([]byte, bool) {
+	if _, _, err := p.jweParts(jwe); err != nil {
+		v.add(ProblemTechnicalError, "data", "content key not readable: "+err.Error())
+		return nil, false
+	}
+	return p.decryptData(jwe, v)
+}
+
+// saveOrphanCase (orphan-case-on-reject) files a case for a rejected submission as well, but
+// keeps the submission's own record free of it: the record says rejected without case while
+// the case list holds one for it.
+func (p *Processor) saveOrphanCase(sub store.Submission, createCase bool) (store.Submission, error) {
+	if createCase || sub.Decision != contract.StatusRejected {
+		return p.store.Save(sub, createCase)
+	}
+	if _, err := p.store.Save(sub, true); err != nil {
+		return sub, err
+	}
+	return p.store.Save(sub, false)
+}
+
+// FetchAnnounced (callback-fetch-named-submissions) fetches every submission a valid
+// new-submissions callback names, before checking that it belongs to the destination, and then
+// polls. The clean reference only polls its own destination's list on a callback.
+func (p *Processor) FetchAnnounced(ctx context.Context, body []byte) {
+	var cb struct {
+		Submissions []fitconnect.SubmissionRef `json:"submissions"`
+	}
+	if err := json.Unmarshal(body, &cb); err == nil {
+		for _, ref := range cb.Submissions {
+			fs, err := p.client.Submission(ctx, ref.SubmissionID)
+			if err != nil {
+				p.log.Warn("announced submission not fetched", "submissionId", ref.SubmissionID, "error", err.Error())
+				continue
+			}
+			if fs.DestinationID != p.cfg.DestinationID {
+				p.log.Warn("announced submission of another destination ignored", "submissionId", fs.SubmissionID)
+			}
+		}
+	}
+	p.Trigger()
+}
