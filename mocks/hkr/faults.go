@@ -14,6 +14,9 @@ const (
 	FaultReset       = "reset"       // close the connection without an answer
 	FaultSlow        = "slow"        // wait DelayMS, then process normally
 	FaultReject      = "reject"      // answer 200 with kennzeichenOK=false and Fehlertext
+	// FaultBookedReset books the message, then closes the connection without an answer: the
+	// booking is made and its acknowledgement is lost, whatever time-out the client uses.
+	FaultBookedReset = "booked-reset"
 )
 
 // Fault is one injected misbehaviour. It applies to the next Count matching requests, or, with
@@ -31,7 +34,7 @@ type Fault struct {
 	Match string `json:"match,omitempty"`
 }
 
-var faultKinds = []string{FaultUnavailable, FaultTimeout, FaultReset, FaultSlow, FaultReject}
+var faultKinds = []string{FaultUnavailable, FaultTimeout, FaultReset, FaultSlow, FaultReject, FaultBookedReset}
 
 // Validate names what is wrong with f.
 func (f Fault) Validate() error {

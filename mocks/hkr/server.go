@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -143,7 +144,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			fault, faulted = s.faults.next(p.keys())
 		}
 	}
-	if faulted && (fault.Kind == FaultTimeout || fault.Kind == FaultReset) {
+	if faulted && (fault.Kind == FaultTimeout || fault.Kind == FaultReset || fault.Kind == FaultBookedReset) {
 		s.dropConnection(w, r, raw, p, fault, start)
 		return
 	}
@@ -266,11 +267,15 @@ func (s *Server) serveFault(w http.ResponseWriter, r *http.Request, raw []byte, 
 	}
 }
 
-// dropConnection serves timeout and reset faults: no answer at all. The exchange is recorded
-// here because the connection is taken over from the HTTP server.
+// dropConnection serves timeout, reset and booked-reset faults: no answer at all. The exchange
+// is recorded here because the connection is taken over from the HTTP server.
 func (s *Server) dropConnection(w http.ResponseWriter, r *http.Request, raw []byte, p *parsed, f Fault, start time.Time) {
 	note := "fault: reset (connection closed without answer)"
-	if f.Kind == FaultTimeout {
+	switch f.Kind {
+	case FaultBookedReset:
+		_, outcomes := s.commit(raw, p, &f, 0)
+		note = "fault: booked-reset (" + strings.Join(outcomes, ", ") + "; connection closed without answer)"
+	case FaultTimeout:
 		hold := s.holdLimit
 		if f.DelayMS > 0 {
 			hold = time.Duration(f.DelayMS) * time.Millisecond
@@ -283,9 +288,11 @@ func (s *Server) dropConnection(w http.ResponseWriter, r *http.Request, raw []by
 		t.Stop()
 		note = fmt.Sprintf("fault: timeout (held %d ms, no answer)", time.Since(start).Milliseconds())
 	}
-	m := s.newMessage(raw, p)
-	m.Outcome = outcomeFault + f.Kind
-	s.record(m)
+	if f.Kind != FaultBookedReset {
+		m := s.newMessage(raw, p)
+		m.Outcome = outcomeFault + f.Kind
+		s.record(m)
+	}
 	s.rec.Add(recorder.Exchange{
 		Direction:   "inbound",
 		Time:        start.UTC(),
@@ -322,14 +329,33 @@ func apNummern(ao Anordnung) []int {
 
 // book books each Anordnung of the message once per anordnungsNummerExtern and answers OK.
 func (s *Server) book(w http.ResponseWriter, r *http.Request, raw []byte, p *parsed, slow *Fault) {
-	m := s.newMessage(raw, p)
-	m.Status = http.StatusOK
-	if slow != nil {
-		m.Outcome = outcomeFault + slow.Kind
-	}
+	h, outcomes := s.commit(raw, p, slow, http.StatusOK)
 	answers := make([]aoAnswer, 0, len(p.aos))
+	for i, ao := range p.aos {
+		answers = append(answers, aoAnswer{nummer: ao.AnordnungsNummerExtern, positions: apNummern(ao), ok: true})
+		recorder.Note(r, outcomes[i])
+	}
+	body, err := buildAntwortAO(h, p, answers)
+	if err != nil {
+		http.Error(w, "building the antwort failed: "+err.Error(), http.StatusInternalServerError)
+		return
+	}
+	writeXML(w, http.StatusOK, body)
+}
+
+// commit books each Anordnung of the message once per anordnungsNummerExtern and records the
+// message with status (0: no answer sent). A fault that lets the booking through names the
+// message's outcome. It returns the head for the answer and "outcome: number" per Anordnung.
+func (s *Server) commit(raw []byte, p *parsed, fault *Fault, status int) (antwortHead, []string) {
+	m := s.newMessage(raw, p)
+	m.Status = status
+	if fault != nil {
+		m.Outcome = outcomeFault + fault.Kind
+	}
+	outcomes := make([]string, 0, len(p.aos))
 	h := s.head(p)
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	for i, ao := range p.aos {
 		outcome := OutcomeBooked
 		if b, ok := s.bookings[ao.AnordnungsNummerExtern]; ok {
@@ -347,23 +373,16 @@ func (s *Server) book(w http.ResponseWriter, r *http.Request, raw []byte, p *par
 			s.bookOrder = append(s.bookOrder, ao.AnordnungsNummerExtern)
 		}
 		m.Anordnungen[i].Outcome = outcome
-		if i == 0 && slow == nil {
+		if i == 0 && fault == nil {
 			m.Outcome = outcome
 		}
-		answers = append(answers, aoAnswer{nummer: ao.AnordnungsNummerExtern, positions: apNummern(ao), ok: true})
-		recorder.Note(r, outcome+": "+ao.AnordnungsNummerExtern)
+		outcomes = append(outcomes, outcome+": "+ao.AnordnungsNummerExtern)
 	}
 	// Recorded under the same lock so MessageSeq above names this message.
 	s.msgSeq++
 	m.Seq = s.msgSeq
 	s.messages = append(s.messages, m)
-	s.mu.Unlock()
-	body, err := buildAntwortAO(h, p, answers)
-	if err != nil {
-		http.Error(w, "building the antwort failed: "+err.Error(), http.StatusInternalServerError)
-		return
-	}
-	writeXML(w, http.StatusOK, body)
+	return h, outcomes
 }
 
 func writeXML(w http.ResponseWriter, status int, body []byte) {

@@ -173,6 +173,29 @@ func TestFaults(t *testing.T) {
 			t.Errorf("bookings %d exchanges %+v", len(b), ex)
 		}
 	})
+	t.Run("booked-reset", func(t *testing.T) {
+		srv, c := start(t, hkr.WithFaults(hkr.Fault{Kind: hkr.FaultBookedReset, Count: 1}))
+		if a := post(t, srv.URL, body(t), 5*time.Second); a.err == nil {
+			t.Fatalf("want a broken connection, got %d", a.status)
+		}
+		b, _ := c.Bookings(ctx)
+		ex, _ := c.Exchanges(ctx, 0)
+		msgs, _ := c.Messages(ctx)
+		if len(b) != 1 || len(ex) != 1 || !strings.Contains(ex[0].Note, "fault: booked-reset (booked: ") || ex[0].Error == "" {
+			t.Fatalf("bookings %d exchanges %+v", len(b), ex)
+		}
+		if len(msgs) != 1 || msgs[0].Outcome != "fault:booked-reset" || msgs[0].Status != 0 || msgs[0].Anordnungen[0].Outcome != hkr.OutcomeBooked || b[0].MessageSeq != msgs[0].Seq {
+			t.Errorf("message %+v", msgs)
+		}
+		// The retry with the same anordnungsNummerExtern is answered OK and books nothing more.
+		if a := post(t, srv.URL, body(t), 5*time.Second); a.status != 200 {
+			t.Fatalf("retry: %d", a.status)
+		}
+		b, _ = c.Bookings(ctx)
+		if len(b) != 1 || b[0].Repeats != 1 {
+			t.Errorf("retry booked again: %+v", b)
+		}
+	})
 	t.Run("timeout", func(t *testing.T) {
 		srv, c := start(t)
 		_ = c.AddFault(ctx, hkr.Fault{Kind: hkr.FaultTimeout, Count: 1})
