@@ -82,7 +82,7 @@ func buildMessage(a anordnung, d defects.Set) ([]byte, string, error) {
 	ao.CreateElement("xfn:anordnungsDatum").SetText(date)
 	ao.CreateElement("xfn:anordnungsNummerExtern").SetText(a.nummerExtern)
 	ao.CreateElement("xfn:anzahlPositionen").SetText(strconv.Itoa(len(a.items)))
-	ao.CreateElement("xfn:gesamtbetrag").SetText(total)
+	ao.CreateElement("xfn:gesamtbetrag").SetText(amountText(total, d))
 	ao.CreateElement("xfn:haushaltsjahr").SetText(strconv.Itoa(day.Year()))
 	for i, it := range a.items {
 		pos := ao.CreateElement("xfn:aOPosDoppisch")
@@ -120,7 +120,7 @@ func buildMessage(a anordnung, d defects.Set) ([]byte, string, error) {
 			k.CreateElement("xfn:kontierungszusatz").SetText(a.coding.Haushaltsstelle)
 		}
 		g := pos.CreateElement("xfn:geldbetrag")
-		g.CreateElement("xfn:brutto").SetText(brutto(it.Amount, d))
+		g.CreateElement("xfn:brutto").SetText(amountText(brutto(it.Amount, d), d))
 		g.CreateElement("xfn:faelligkeit").SetText(date)
 	}
 	if msgType == TypeAOMitPersonDoppisch {

@@ -178,6 +178,27 @@ func TestBookingDue(t *testing.T) {
 	}
 }
 
+func TestBookingDueUnderDefects(t *testing.T) {
+	cases := []struct {
+		defect, status string
+	}{
+		{DefectBookFailedPayment, PaymentFailed},
+		{DefectBookInitialPayment, PaymentInitial},
+		{DefectBookCanceledPayment, PaymentCanceled},
+	}
+	for _, c := range cases {
+		d := defects.Set{c.defect: true}
+		for _, status := range []string{PaymentBooked, PaymentInitial, PaymentFailed, PaymentCanceled, ""} {
+			o := testOrder()
+			o.PaymentStatus = status
+			want := status == PaymentBooked || status == c.status
+			if got, err := bookingDueUnder(o, d); err != nil || got != want {
+				t.Errorf("%s, %q: due %v err %v, want %v", c.defect, status, got, err, want)
+			}
+		}
+	}
+}
+
 func TestOrderValidate(t *testing.T) {
 	o := multiItem()
 	o.Amount = dec("0.31")

@@ -118,7 +118,7 @@ func (o *Outbox) Enqueue(ord Order) error {
 	if strings.TrimSpace(ord.SubmissionID) == "" {
 		return errors.New("hkr outbox: order without submission ID")
 	}
-	due, err := bookingDue(ord, o.d.On(DefectBookFailedPayment))
+	due, err := bookingDueUnder(ord, o.d)
 	if err != nil {
 		return fmt.Errorf("hkr outbox: %w", err)
 	}
