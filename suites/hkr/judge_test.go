@@ -91,33 +91,3 @@ func TestRelated(t *testing.T) {
 		t.Error("bookedAnordnung found a message that is not there")
 	}
 }
-
-func TestReconcile(t *testing.T) {
-	p := paid()
-	failed := Paid{Fixture: "g", Status: "FAILED", Kassenzeichen: "5000.2.abc", TransactionID: "TX-2-abc", SubmissionID: "s2", Amount: d("0.30")}
-	line := func(kz, soll, ist string, n int) mock.LedgerLine {
-		l := mock.LedgerLine{Kassenzeichen: kz, Soll: d(soll), Ist: d(ist)}
-		for range n {
-			l.Anordnungen = append(l.Anordnungen, "x")
-		}
-		return l
-	}
-	cases := map[string]struct {
-		ledger []mock.LedgerLine
-		want   string
-	}{
-		"balanced":      {[]mock.LedgerLine{line("5000.1.abc", "4.35", "4.35", 1)}, ""},
-		"under":         {[]mock.LedgerLine{line("5000.1.abc", "4.34", "4.35", 1)}, "over-payment"},
-		"over":          {[]mock.LedgerLine{line("5000.1.abc", "8.70", "4.35", 2)}, "under-payment"},
-		"doubled":       {[]mock.LedgerLine{line("5000.1.abc", "4.35", "4.35", 2)}, "2 Anordnungen"},
-		"orphan":        {[]mock.LedgerLine{line("5000.1.abc", "0", "4.35", 0), line("TX-1-abc", "4.35", "0", 1)}, "orphan"},
-		"failed booked": {[]mock.LedgerLine{line("5000.1.abc", "4.35", "4.35", 1), line("5000.2.abc", "0.30", "0", 1)}, "did not happen"},
-	}
-	for name, c := range cases {
-		_, probs := reconcile(c.ledger, []Paid{p, failed})
-		got := strings.Join(probs, "\n")
-		if (c.want == "") != (got == "") || !strings.Contains(got, c.want) {
-			t.Errorf("%s: problems %q, want %q", name, got, c.want)
-		}
-	}
-}

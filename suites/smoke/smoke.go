@@ -21,7 +21,7 @@ import (
 // smokeFixture is a small, complete submission every SUT must be able to take in.
 const smokeFixture = "bg-0200-minimal"
 
-var _ = Describe("Smoke", func() {
+var _ = check.Profile(1, "Smoke", func() {
 	check.It("SM-PRB-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		info, err := drive.Probe(env).Info(ctx)
@@ -58,8 +58,10 @@ var _ = Describe("Smoke", func() {
 		_, decided, err := drive.AwaitDecision(wctx, env, own.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(decided).To(BeTrue(), "the SUT never decided submission %s to its own destination", own.SubmissionID)
-		// One more poll interval for a SUT that handles destinations one after the other.
-		time.Sleep(2 * time.Second)
+		// One full poll cycle more for a SUT that handles destinations one after the other.
+		m, err := drive.MarkNow(ctx, env)
+		check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
+		Expect(drive.AwaitPollCycles(ctx, env, m, 1)).To(Succeed())
 
 		_, found, err := drive.Probe(env).Record(ctx, foreign.SubmissionID)
 		Expect(err).NotTo(HaveOccurred())
