@@ -22,6 +22,7 @@ import (
 type Mapper struct {
 	skipSuffixElements bool
 	nfc                bool
+	renorm             []renormalisation
 	latin1             bool
 	maxLen             int
 	firstOnly          map[string]bool
@@ -152,6 +153,7 @@ func (m *Mapper) FromXML(data []byte) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	m.walk(top, top.name, out)
+	m.renormalise(out)
 	return out, nil
 }
 
@@ -200,6 +202,7 @@ func (m *Mapper) FromJSON(data []byte) (map[string]string, error) {
 	}
 	out := map[string]string{}
 	m.walkJSON(v, "", out)
+	m.renormalise(out)
 	return out, nil
 }
 

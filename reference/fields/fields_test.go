@@ -3,6 +3,8 @@ package fields
 import (
 	"strings"
 	"testing"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 const doc = "<x:r xmlns:x=\"urn:x\"><a>  Müller\r\n </a><b><c>1</c><c>2</c></b><d k=\"v\"/><e/><fzusatz>Dr.</fzusatz>" +
@@ -69,5 +71,17 @@ func TestFromJSON(t *testing.T) {
 	}
 	if _, err := New().FromJSON([]byte(`{"a":`)); err == nil {
 		t.Error("bad JSON accepted")
+	}
+}
+
+func TestNormalisedPaths(t *testing.T) {
+	data := []byte("<r><name>M\u00fcller</name><text>Gr\u00fc\u00dfe</text></r>")
+	m := New(WithNormalisedPaths(norm.NFD, func(p string) bool { return strings.HasSuffix(p, "/name") }))
+	got, err := m.FromXML(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got["r/name"] != "Mu\u0308ller" || got["r/text"] != "Gr\u00fc\u00dfe" {
+		t.Errorf("got %q", got)
 	}
 }
