@@ -130,6 +130,22 @@ type listing struct {
 	Offset, Limit int
 	Status        int
 	Time          time.Time
+	// Count and Total are the count and totalCount the delivery service answered (its note on
+	// the exchange); -1 when it noted none.
+	Count, Total int
+}
+
+func (l listing) String() string {
+	return fmt.Sprintf("{offset %d, limit %d: %d, count %d of %d}", l.Offset, l.Limit, l.Status, l.Count, l.Total)
+}
+
+// readListingNote reads the delivery service's note "listing: offset O, count C, totalCount T".
+func readListingNote(note string) (count, total int) {
+	var off int
+	if _, err := fmt.Sscanf(note, "listing: offset %d, count %d, totalCount %d", &off, &count, &total); err != nil {
+		return -1, -1
+	}
+	return count, total
 }
 
 // listingsSince returns the SUT's submission listings recorded after seq.
@@ -148,6 +164,7 @@ func listingsSince(ctx context.Context, env *runenv.Env, seq int64) ([]listing, 
 			continue
 		}
 		l := listing{Seq: e.Seq, Status: e.Status, Time: e.Time, Limit: 100}
+		l.Count, l.Total = readListingNote(e.Note)
 		if v := u.Query().Get("offset"); v != "" {
 			l.Offset, _ = strconv.Atoi(v)
 		}
@@ -187,4 +204,42 @@ func resetEventPosts(ctx context.Context, env *runenv.Env, seq int64, caseID str
 		}
 	}
 	return n, nil
+}
+
+// pagingVerdict judges the SUT's listing pages ("" when it read them right): within a round
+// (a page at offset 0 and the pages after it), every page must start at the previous page's
+// offset + count, and at least one round that needed more than one page must read on until
+// totalCount. Pages that were not answered 200 are left out.
+func pagingVerdict(ls []listing) string {
+	var rounds [][]listing
+	for _, l := range ls {
+		if l.Status != 200 {
+			continue
+		}
+		if l.Offset == 0 {
+			rounds = append(rounds, nil)
+		}
+		if len(rounds) > 0 {
+			rounds[len(rounds)-1] = append(rounds[len(rounds)-1], l)
+		}
+	}
+	paged, widest := false, 0
+	for _, r := range rounds {
+		for i := 1; i < len(r); i++ {
+			prev := r[i-1]
+			if want := prev.Offset + prev.Count; r[i].Offset != want {
+				return fmt.Sprintf("the SUT asked for the page at offset %d right after the page at offset %d, which answered count %d of totalCount %d: the next page starts at offset + count = %d; its pager skips or repeats submissions",
+					r[i].Offset, prev.Offset, prev.Count, prev.Total, want)
+			}
+		}
+		first, last := r[0], r[len(r)-1]
+		widest = max(widest, first.Total)
+		if first.Count < first.Total && last.Offset+last.Count >= last.Total {
+			paged = true
+		}
+	}
+	if !paged {
+		return fmt.Sprintf("the listing answered fewer submissions per page than totalCount (up to %d waiting), and the SUT never read on from offset + count to totalCount: it reads only the first page", widest)
+	}
+	return ""
 }

@@ -3,13 +3,20 @@ package fitconnect
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/runenv"
+	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
 )
 
@@ -52,8 +59,10 @@ func (c cadence) room(cb time.Time) bool {
 }
 
 // quietCadence returns the cadence of the last two listing rounds when no callback was sent
-// between them. A callback earlier than that can only have pulled the first round forward,
-// which makes the period look shorter and the judgement stricter, never laxer.
+// between them, nor within reactionWindow before the first: a round that answers a callback is
+// no scheduled one, and a period measured from it would be too short. A callback earlier than
+// that can only have pulled the first round forward, which makes the period look shorter and
+// the judgement stricter, never laxer.
 func quietCadence(rounds, callbacks []time.Time) (cadence, bool) {
 	if len(rounds) < 2 {
 		return cadence{}, false
@@ -63,7 +72,7 @@ func quietCadence(rounds, callbacks []time.Time) (cadence, bool) {
 		return cadence{}, false
 	}
 	for _, cb := range callbacks {
-		if cb.After(c.Previous) && !cb.After(c.Last) {
+		if cb.After(c.Previous.Add(-reactionWindow)) && !cb.After(c.Last) {
 			return cadence{}, false
 		}
 	}
@@ -174,4 +183,89 @@ func release(ctx context.Context, env *runenv.Env) ([]string, error) {
 		_, _ = ctl.SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID})
 	}
 	return ids, nil
+}
+
+// heldCadence holds back a valid submission to the SUT's destination and waits for two quiet
+// listing rounds of the SUT's own polling, which give its cadence. It skips the check when the
+// SUT polls so often that a reaction to a callback cannot be told from a scheduled round.
+func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) {
+	GinkgoHelper()
+	ctl := drive.Control(env)
+	// Held back, the submission is neither listed nor announced: meanwhile the SUT's rounds
+	// show its own cadence.
+	Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+	res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
+	Expect(err).NotTo(HaveOccurred())
+	start, err := lastSeq(ctx, env)
+	Expect(err).NotTo(HaveOccurred())
+	var cad cadence
+	Eventually(func(g Gomega) {
+		c, err := cadenceAfter(ctx, env, start)
+		g.Expect(err).NotTo(HaveOccurred())
+		cad = c
+	}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(100*time.Millisecond).Should(Succeed(),
+		"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
+	AddReportEntry("the SUT's own polling before the callback", fmt.Sprintf("rounds at %s and %s: every %s",
+		stamp(cad.Previous), stamp(cad.Last), cad.Period().Round(time.Millisecond)))
+	if !cad.room(time.Now()) {
+		check.SkipBecause("the SUT polls every %s on its own: a fetch within %s of a callback cannot be told from a scheduled poll",
+			cad.Period().Round(time.Millisecond), reactionWindow)
+	}
+	return res, cad
+}
+
+// releaseAndCall releases the held submission and sends the callback at once. It returns how
+// the SUT answered, the exchange the SUT's requests are read after, and when the callback
+// went out; it skips the check when that was too late to judge before the next scheduled round.
+func releaseAndCall(ctx context.Context, env *runenv.Env, res sender.Result, cad cadence, req fitconnect.CallbackRequest) (fitconnect.CallbackResult, int64, time.Time) {
+	GinkgoHelper()
+	ctl := drive.Control(env)
+	released, err := ctl.Release(ctx, env.FitConnect.DestinationID)
+	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(slices.Contains(released, res.SubmissionID), "the delivery service did not release the held submission %s (released %v)", res.SubmissionID, released)
+	seq, err := lastSeq(ctx, env)
+	Expect(err).NotTo(HaveOccurred())
+	req.DestinationID = env.FitConnect.DestinationID
+	cb, err := ctl.SendCallback(ctx, req)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
+	sent, err := callbackTimes(ctx, env, seq)
+	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(len(sent) > 0, "the delivery service recorded no callback to the SUT")
+	at := sent[0]
+	if !cad.room(at) {
+		check.SkipBecause("the callback went out %s after the SUT's last round, too late to judge it before the next one", at.Sub(cad.Last).Round(time.Millisecond))
+	}
+	return cb, seq, at
+}
+
+// expectCallbackIgnored judges a callback the SUT must ignore (what names the fault): the SUT
+// must serve the callback route, and it must not fetch the submission the callback announces
+// before its next scheduled poll is due.
+func expectCallbackIgnored(ctx context.Context, env *runenv.Env, req fitconnect.CallbackRequest, what string) {
+	GinkgoHelper()
+	skipWithoutCallbacks(env)
+	res, cad := heldCadence(ctx, env)
+	cb, seq, at := releaseAndCall(ctx, env, res, cad, req)
+	AddReportEntry("callback "+what, fmt.Sprintf("answered %d %s", cb.Status, cb.Body))
+	if cb.Status == http.StatusNotFound || cb.Status == http.StatusMethodNotAllowed {
+		Fail(fmt.Sprintf("the SUT answered %d to a POST on its callback path %s: it serves no callback route", cb.Status, contract.CallbackPath))
+	}
+	quietUntil := cad.NextDue().Add(-cad.slack())
+	fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, time.Until(quietUntil))
+	Expect(err).NotTo(HaveOccurred())
+	seen := "none before the next scheduled poll"
+	if fetched != nil {
+		seen = "+" + fetched.Sub(at).Round(time.Millisecond).String()
+	}
+	AddReportEntry("callback and fetch", fmt.Sprintf("callback at %s (+%s after the last round); fetch of %s: %s; next scheduled round due +%s",
+		stamp(at), at.Sub(cad.Last).Round(time.Millisecond), res.SubmissionID, seen, cad.NextDue().Sub(at).Round(time.Millisecond)))
+	if fetched != nil && fetched.Before(quietUntil) {
+		Fail(fmt.Sprintf("the SUT fetched the announced submission %s after a callback %s, before its next scheduled poll was due (+%s): it acted on a callback it must ignore",
+			fetched.Sub(at).Round(time.Millisecond), what, cad.NextDue().Sub(at).Round(time.Millisecond)))
+	}
+	// The submission is valid and waits for the SUT's own polling; let it be decided so that it
+	// does not linger into the next check.
+	_, _ = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
 }

@@ -21,7 +21,8 @@ func TestQuietCadence(t *testing.T) {
 		{"one round", []time.Time{at(0)}, nil, false, 0},
 		{"callback between", []time.Time{at(0), at(10)}, []time.Time{at(5)}, false, 0},
 		{"callback at the last round", []time.Time{at(0), at(10)}, []time.Time{at(10)}, false, 0},
-		{"callback before the first only shortens", []time.Time{at(0), at(10)}, []time.Time{at(-1)}, true, 10 * time.Second},
+		{"callback before the first only shortens", []time.Time{at(0), at(10)}, []time.Time{at(-5)}, true, 10 * time.Second},
+		{"first round answers a callback", []time.Time{at(0), at(10)}, []time.Time{at(-1)}, false, 0},
 		{"same instant", []time.Time{at(3), at(3)}, nil, false, 0},
 	}
 	for _, tc := range cases {
@@ -67,5 +68,40 @@ func TestReactionVerdict(t *testing.T) {
 	}
 	if v := reactionVerdict(c, cb, nil); !strings.Contains(v, "did not fetch") {
 		t.Errorf("no fetch: %q", v)
+	}
+}
+
+func TestPagingVerdict(t *testing.T) {
+	l := func(off, count, total int) listing {
+		return listing{Offset: off, Limit: 100, Status: 200, Count: count, Total: total}
+	}
+	cases := []struct {
+		name string
+		ls   []listing
+		want string // substring of the verdict; "" passes
+	}{
+		{"follows offset+count", []listing{l(0, 2, 5), l(2, 2, 5), l(4, 1, 5), l(0, 0, 0)}, ""},
+		{"first page only", []listing{l(0, 2, 5), l(0, 2, 3), l(0, 1, 1)}, "reads only the first page"},
+		{"steps by limit", []listing{l(0, 2, 5), l(3, 2, 5), l(0, 1, 1)}, "offset + count = 2"},
+		{"stops early", []listing{l(0, 2, 5), l(2, 2, 5)}, "reads only the first page"},
+		{"no listing", nil, "reads only the first page"},
+		{"pages before a round ignored", []listing{l(3, 2, 5), l(0, 2, 4), l(2, 2, 4)}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got := pagingVerdict(tc.ls)
+			if (tc.want == "") != (got == "") || !strings.Contains(got, tc.want) {
+				t.Errorf("verdict %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestReadListingNote(t *testing.T) {
+	if c, tot := readListingNote("listing: offset 2, count 2, totalCount 5"); c != 2 || tot != 5 {
+		t.Errorf("got %d/%d", c, tot)
+	}
+	if c, tot := readListingNote("fault: 503"); c != -1 || tot != -1 {
+		t.Errorf("got %d/%d for a foreign note", c, tot)
 	}
 }
