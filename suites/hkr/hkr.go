@@ -38,7 +38,7 @@ const (
 // kasseImportXSD is the XFinanz 3.1.0 schema of kasseImport messages under the specs directory.
 var kasseImportXSD = filepath.Join("xfinanz-3.1.0", "xfinanz-nachricht-kasse-import.xsd")
 
-var _ = check.Profile(4, "HKR payment", func() {
+var _ = Describe("HKR payment", func() {
 	check.It("HK-PAY-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		codings := handedCodings(env)

@@ -50,8 +50,7 @@ var _ = Describe("Ingest", func() {
 	})
 
 	check.It("IN-FLD-020", func(ctx SpecContext) {
-		judgeFields(ctx, runenv.Current(), []string{fxNFD, fxNFC, fxApplicants},
-			func(_, v string) bool { return !isASCII(v) }, false)
+		judgeNormalisation(ctx, runenv.Current(), fxNFD, fxNFC, fxApplicants)
 	})
 
 	check.It("IN-FLD-030", func(ctx SpecContext) {
@@ -250,13 +249,22 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 		cancel()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(found).To(BeTrue(), "the SUT never took in submission %s", sent.SubmissionID)
-		time.Sleep(2 * time.Second)
+		// The SUT posts its decision right after it shows the submission; the delivery service
+		// holds that post. Whether it was in flight is confirmed from the recorded traffic below.
+		restartAt := time.Now().UTC()
 		if err := env.SUT.Restart(ctx); err != nil {
 			if errors.Is(err, runenv.ErrNotSupported) {
 				check.SkipBecause("redelivery across a restart needs a SUT the kit can restart: %v", err)
 			}
 			Fail(fmt.Sprintf("restarting the SUT: %v", err))
 		}
+		ex, err := ctl.Exchanges(ctx, 0)
+		check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
+		held := heldAcross(ex, eventsPath, restartAt, fault.DelayMS)
+		AddReportEntry("decision post held across the restart", held)
+		check.KitExpect(len(held) > 0,
+			"no decision post to %s was held by the delivery service when the SUT was restarted at %s: the restart did not cut a post in flight, so this check's precondition did not hold",
+			eventsPath, restartAt.Format(time.RFC3339Nano))
 	}
 
 	Expect(awaitAcceptEvent(ctx, env, sent.SubmissionID)).To(Succeed())
@@ -267,17 +275,33 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 			"the delivery service never refused a decision post to %s, so the submission was not redelivered", eventsPath)
 	}
 
-	p := drive.Probe(env)
 	// The SUT may need a poll round after its successful post to show a second case.
-	Consistently(func(g Gomega) {
-		cases, err := p.CasesFor(ctx, sent.SubmissionID)
-		g.Expect(err).NotTo(HaveOccurred())
-		g.Expect(cases).To(HaveLen(1),
-			"submission %s, delivered once and listed again after its decision post failed, has %d cases in GET %s: %+v",
-			sent.SubmissionID, len(cases), contract.ProbeCasesPath, cases)
-	}).WithContext(ctx).WithTimeout(3 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
-	cases, _ := p.CasesFor(ctx, sent.SubmissionID)
+	m, err := drive.MarkNow(ctx, env)
+	check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
+	Expect(drive.AwaitPollCycles(ctx, env, m, 1)).To(Succeed())
+	cases, err := drive.Probe(env).CasesFor(ctx, sent.SubmissionID)
+	Expect(err).NotTo(HaveOccurred())
 	AddReportEntry("cases of "+sent.SubmissionID, cases)
+	Expect(cases).To(HaveLen(1),
+		"submission %s, delivered once and listed again after its decision post failed, has %d cases in GET %s: %+v",
+		sent.SubmissionID, len(cases), contract.ProbeCasesPath, cases)
+}
+
+// heldAcross returns the posts to path the delivery service held under a delay fault of delayMS
+// that began before at and ended before the hold ran out, no earlier than at: posts the client
+// dropped when it went down at at.
+func heldAcross(ex []recorder.Exchange, path string, at time.Time, delayMS int) []recorder.Exchange {
+	var out []recorder.Exchange
+	for _, e := range ex {
+		if e.Method != "POST" || e.URL != path || !strings.Contains(e.Note, "fault: delayed") {
+			continue
+		}
+		end := e.Time.Add(time.Duration(e.DurationMS) * time.Millisecond)
+		if e.Time.Before(at) && !end.Before(at.Add(-time.Second)) && e.DurationMS < int64(delayMS) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // awaitAcceptEvent waits until the delivery service holds the SUT's accept-submission event for
