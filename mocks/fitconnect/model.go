@@ -106,9 +106,10 @@ type SubmissionState struct {
 	Events []EventRecord `json:"events"`
 }
 
-// ServiceType is the administrative service a submission is for.
+// ServiceType is the administrative service a submission is for. Name is echoed as sent, also
+// when empty.
 type ServiceType struct {
-	Name        string `json:"name,omitempty"`
+	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
 	Identifier  string `json:"identifier"`
 }

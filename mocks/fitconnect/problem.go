@@ -38,6 +38,7 @@ const (
 	probInvalidStateTransition  = "invalid-state-transition"
 	probInvalidEvent            = "invalid-event"
 	probNotFound                = "not-found"
+	probMethodNotAllowed        = "method-not-allowed"
 	probInternal                = "internal-error"
 	probInjectedFault           = "injected-fault"
 )

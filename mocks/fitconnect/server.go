@@ -9,6 +9,10 @@
 //     senders can deliberately send a service the receiver does not offer;
 //   - state lives in memory; only attachment bodies go to the data directory;
 //   - deadlines (deletion after 1/7/21 days) are not enforced.
+//
+// The mock refuses only what the Submission API or a documented FIT-Connect rule forbids; every
+// rule it applies beyond the OpenAPI, and every reading where the API leaves a choice open, is
+// listed with its source in catalogue/mock-rules.yaml.
 package fitconnect
 
 import (
@@ -234,10 +238,29 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /v1/submissions/{submissionId}/attachments/{attachmentId}", s.handleGetAttachment)
 	mux.HandleFunc("GET /v1/cases/{caseId}/events", s.handleGetEvents)
 	mux.HandleFunc("POST /v1/cases/{caseId}/events", s.handlePostEvent)
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		s.problem(w, r, http.StatusNotFound, probNotFound, "Not Found", "no endpoint "+r.Method+" "+r.URL.Path)
-	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { s.unrouted(mux, w, r) })
 	return mux
+}
+
+// routedMethods are the methods the API routes may serve (a GET route also serves HEAD).
+var routedMethods = []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// unrouted answers a request no route took: 405 with Allow when another method serves the path
+// (RFC 9110 §15.5.6), else 404.
+func (s *Server) unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range routedMethods {
+		if _, pattern := mux.Handler(&http.Request{Method: m, URL: r.URL, Host: r.Host}); pattern != "/" && pattern != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		s.problem(w, r, http.StatusNotFound, probNotFound, "Not Found", "no endpoint "+r.Method+" "+r.URL.Path)
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	s.problem(w, r, http.StatusMethodNotAllowed, probMethodNotAllowed, "Method Not Allowed",
+		r.Method+" is not served on "+r.URL.Path+"; allowed: "+strings.Join(allow, ", "))
 }
 
 func (s *Server) baseURL(r *http.Request) string {

@@ -159,7 +159,7 @@ func TestCreateSubmissionErrors(t *testing.T) {
 		"bad destination": func(m map[string]any) { m["destinationId"] = "x" },
 		"no attachments":  func(m map[string]any) { delete(m, "announcedAttachments") },
 		"bad attachment":  func(m map[string]any) { m["announcedAttachments"] = []string{"nope"} },
-		"dup attachment":  func(m map[string]any) { id := uuid.NewString(); m["announcedAttachments"] = []string{id, id} },
+		"no service name": func(m map[string]any) { m["serviceType"] = map[string]any{"identifier": serviceURN} },
 		"no service":      func(m map[string]any) { delete(m, "serviceType") },
 		"bad service urn": func(m map[string]any) { m["serviceType"] = map[string]any{"name": "x", "identifier": "Bauantrag"} },
 		"bad callback":    func(m map[string]any) { m["callback"] = map[string]any{"url": "ftp://x", "secret": cbSecret} },
@@ -354,11 +354,12 @@ func TestPostEventErrors(t *testing.T) {
 		"foreign sub":  signSET(t, destSigKey, func() map[string]any { m := claims(); m["sub"] = "submission:" + uuid.NewString(); return m }()),
 		"jti not uuid": signSET(t, destSigKey, func() map[string]any { m := claims(); m["jti"] = "1"; return m }()),
 		"no iat":       signSET(t, destSigKey, func() map[string]any { m := claims(); delete(m, "iat"); return m }()),
-		"future iat":   signSET(t, destSigKey, func() map[string]any { m := claims(); m["iat"] = time.Now().Add(time.Hour).Unix(); return m }()),
+		"early iat":    signSET(t, destSigKey, func() map[string]any { m := claims(); m["iat"] = 1500000000; return m }()),
 		"bad schema":   signSET(t, destSigKey, func() map[string]any { m := claims(); m["$schema"] = "https://example.org"; return m }()),
-		"empty problems": signSET(t, destSigKey, func() map[string]any {
+		"problems not a list": signSET(t, destSigKey, func() map[string]any {
 			m := claims()
-			m["events"] = map[string]any{EventRejectSubmission: map[string]any{"problems": []any{}}}
+			m["$schema"] = SETPayloadSchema
+			m["events"] = map[string]any{EventRejectSubmission: map[string]any{"problems": "none"}}
 			return m
 		}()),
 	}
@@ -418,9 +419,17 @@ func TestListSubmissions(t *testing.T) {
 	if l := get("?offset=10"); l.Count != 0 || l.Submissions == nil {
 		t.Errorf("past the end: %+v", l)
 	}
-	for _, q := range []string{"?limit=0", "?limit=501", "?limit=x", "?offset=-1", "?destinationId=x"} {
-		expect(t, e.call("GET", "/v1/submissions"+q, sub, "", nil), 400)
+	// The listing declares no 400: values outside the declared ranges are served as the nearest
+	// value inside them, non-integers as the default.
+	for q, want := range map[string]list{
+		"?limit=0": {Count: 1, TotalCount: 5}, "?limit=501": {Count: 5, TotalCount: 5}, "?limit=x": {Count: 5, TotalCount: 5},
+		"?offset=-1&limit=2": {Count: 2, TotalCount: 5}, "?offset=x": {Count: 5, TotalCount: 5}, "?destinationId=": {Count: 5, TotalCount: 5},
+	} {
+		if l := get(q); l.Count != want.Count || l.Offset != 0 || l.TotalCount != want.TotalCount || l.Submissions[0].SubmissionID != ids[0] {
+			t.Errorf("%s: %+v", q, l)
+		}
 	}
+	expect(t, e.call("GET", "/v1/submissions?destinationId=x", sub, "", nil), 403)
 	expect(t, e.call("GET", "/v1/submissions?destinationId="+e.dest2, sub, "", nil), 403)
 	expect(t, e.call("GET", "/v1/submissions", snd, "", nil), 403)
 	if r := e.call("GET", "/v1/submissions", e.token(strangerID), "", nil); !strings.Contains(string(r.body), `"totalCount":0`) {

@@ -304,6 +304,7 @@ func (s *Server) dropConnection(w http.ResponseWriter, r *http.Request, raw []by
 		RespHeaders: map[string][]string{},
 		ReqBodySize: int64(len(raw)),
 		ReqBodySHA:  sha256Hex(raw),
+		ReqBody:     recorder.BodyOf(r.Header.Get("Content-Type"), raw, r.Header),
 		RespBodySHA: sha256Hex(nil),
 		Note:        note,
 	})

@@ -1,17 +1,27 @@
 // Package recorder keeps every HTTP exchange a mock takes part in, inbound and outbound, as
-// evidence: method, path, status, headers with secrets redacted, and body digests. Mocks record;
-// they never judge.
+// evidence: method, path, status, headers, body digests and the bodies themselves (the first
+// BodyCap bytes, with readable forms beside them; see Body). Mocks record; they never judge.
+//
+// Secrets never reach the evidence. Redacted are the values of the headers Authorization,
+// Proxy-Authorization, Cookie, Set-Cookie and Callback-Authentication, and in bodies:
+//   - those header values wherever a body of the same exchange repeats them,
+//   - OAuth and callback secrets as JSON members or form fields: client_secret, secret,
+//     callbackSecret, access_token, refresh_token, id_token, password (and their camelCase
+//     forms), so a token request shows no client secret and a token response no token,
+//   - the private members d, p, q, dp, dq, qi and k of a JWK in any JSON that carries one,
+//     also inside decoded JWS headers and payloads.
+//
+// Redaction works on the text, so truncated and malformed bodies are covered as well. Digests
+// and sizes are those of the bodies as sent.
 package recorder
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"io"
 	"net/http"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,41 +45,27 @@ type Exchange struct {
 	ReqBodySHA   string              `json:"requestBodySha256"`
 	RespBodySize int64               `json:"responseBodySize"`
 	RespBodySHA  string              `json:"responseBodySha256"`
-	Note         string              `json:"note,omitempty"` // what the mock made of it, e.g. "fault: 503"
+	ReqBody      *Body               `json:"requestBody,omitempty"`  // nil when the body is empty
+	RespBody     *Body               `json:"responseBody,omitempty"` // nil when the body is empty
+	Note         string              `json:"note,omitempty"`         // what the mock made of it, e.g. "fault: 503"
 }
 
-// secretHeaders are replaced by "[redacted]" in evidence.
-var secretHeaders = map[string]bool{
-	"authorization":           true,
-	"proxy-authorization":     true,
-	"cookie":                  true,
-	"set-cookie":              true,
-	"callback-authentication": true,
-}
-
-// Redact returns a copy of h with secret header values replaced.
-func Redact(h http.Header) map[string][]string {
-	out := make(map[string][]string, len(h))
-	for k, v := range h {
-		if secretHeaders[strings.ToLower(k)] {
-			out[k] = []string{"[redacted]"}
-			continue
-		}
-		out[k] = append([]string(nil), v...)
-	}
-	return out
-}
+// Budget bounds the body evidence one recorder keeps over a run. Once it is spent, bodies keep
+// content type, size and digest only (Body.Omitted says so).
+const Budget = 128 << 20
 
 // Recorder is a concurrency-safe, append-only log of exchanges.
 type Recorder struct {
 	actor string
 	mu    sync.Mutex
 	seq   int64
-	log   []Exchange
+	log   []Exchange // in sequence order
+	kept  int        // body evidence held
+	max   int        // Budget, smaller in tests
 }
 
 // New returns a recorder for the named actor.
-func New(actor string) *Recorder { return &Recorder{actor: actor} }
+func New(actor string) *Recorder { return &Recorder{actor: actor, max: Budget} }
 
 // Add appends an exchange and returns its sequence number.
 func (r *Recorder) Add(e Exchange) int64 {
@@ -78,33 +74,61 @@ func (r *Recorder) Add(e Exchange) int64 {
 	r.seq++
 	e.Seq = r.seq
 	e.Actor = r.actor
+	e.ReqBody = r.budget(e.ReqBody)
+	e.RespBody = r.budget(e.RespBody)
 	r.log = append(r.log, e)
 	return e.Seq
+}
+
+// budget charges b against the recorder's budget, stripping it when the budget is spent. r.mu is held.
+func (r *Recorder) budget(b *Body) *Body {
+	if b == nil {
+		return nil
+	}
+	if r.kept+b.cost() > r.max {
+		cp := *b
+		cp.strip(fmt.Sprintf("evidence budget exhausted (%d KiB of bodies kept)", r.kept>>10))
+		return &cp
+	}
+	r.kept += b.cost()
+	return b
+}
+
+// index returns the position of seq in the log, or -1. r.mu is held.
+func (r *Recorder) index(seq int64) int {
+	i := sort.Search(len(r.log), func(i int) bool { return r.log[i].Seq >= seq })
+	if i < len(r.log) && r.log[i].Seq == seq {
+		return i
+	}
+	return -1
 }
 
 // Annotate sets the note of the exchange with sequence number seq.
 func (r *Recorder) Annotate(seq int64, note string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	for i := range r.log {
-		if r.log[i].Seq == seq {
-			r.log[i].Note = note
-			return
-		}
+	if i := r.index(seq); i >= 0 {
+		r.log[i].Note = note
 	}
 }
 
 // Since returns the exchanges with a sequence number greater than seq.
-func (r *Recorder) Since(seq int64) []Exchange {
+func (r *Recorder) Since(seq int64) []Exchange { return r.SinceN(seq, 0) }
+
+// SinceN returns at most limit exchanges (all when limit ≤ 0) with a sequence number greater
+// than seq, oldest first.
+func (r *Recorder) SinceN(seq int64, limit int) []Exchange {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	var out []Exchange
-	for _, e := range r.log {
-		if e.Seq > seq {
-			out = append(out, e)
-		}
+	i := sort.Search(len(r.log), func(i int) bool { return r.log[i].Seq > seq })
+	rest := r.log[i:]
+	if limit > 0 && len(rest) > limit {
+		rest = rest[:limit]
 	}
-	return out
+	if len(rest) == 0 {
+		return nil
+	}
+	return append([]Exchange(nil), rest...)
 }
 
 // Last returns the highest sequence number handed out so far.
@@ -114,50 +138,55 @@ func (r *Recorder) Last() int64 {
 	return r.seq
 }
 
-type digestReader struct {
+// bodyReader tees a body it reads into a capture.
+type bodyReader struct {
 	r io.ReadCloser
-	h hash.Hash
-	n int64
+	c *capture
 }
 
-func (d *digestReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	d.h.Write(p[:n])
-	d.n += int64(n)
+func (b *bodyReader) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	_, _ = b.c.Write(p[:n])
 	return n, err
 }
 
-func (d *digestReader) Close() error { return d.r.Close() }
+func (b *bodyReader) Close() error { return b.r.Close() }
 
-type digestWriter struct {
+// bodyWriter tees a response into a capture, made at the first write when the handler has set
+// its headers, so a binary response is recognised by its declared type before any byte is kept.
+type bodyWriter struct {
 	http.ResponseWriter
-	h      hash.Hash
-	n      int64
+	c      *capture
 	status int
 }
 
-func (w *digestWriter) WriteHeader(code int) {
+func (w *bodyWriter) WriteHeader(code int) {
 	if w.status == 0 {
 		w.status = code
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
 
-func (w *digestWriter) Write(p []byte) (int, error) {
+func (w *bodyWriter) Write(p []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
+	if w.c == nil {
+		w.c = newCapture(w.Header().Get("Content-Type"))
+	}
 	n, err := w.ResponseWriter.Write(p)
-	w.h.Write(p[:n])
-	w.n += int64(n)
+	_, _ = w.c.Write(p[:n])
 	return n, err
 }
 
-func (w *digestWriter) Flush() {
+func (w *bodyWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
 		f.Flush()
 	}
 }
+
+// Unwrap lets http.ResponseController reach the connection (hijacking, deadlines).
+func (w *bodyWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // noteKey lets a handler attach a note to the exchange being recorded.
 type noteKey struct{}
@@ -183,16 +212,22 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 		start := time.Now()
 		var note string
 		req = req.WithContext(contextWithNote(req, &note))
-		body := &digestReader{r: req.Body, h: sha256.New()}
+		reqType := req.Header.Get("Content-Type")
+		body := &bodyReader{r: req.Body, c: newCapture(reqType)}
 		req.Body = body
-		dw := &digestWriter{ResponseWriter: w, h: sha256.New()}
-		next.ServeHTTP(dw, req)
+		bw := &bodyWriter{ResponseWriter: w}
+		next.ServeHTTP(bw, req)
 		// Drain what the handler left unread so the digest covers the whole request.
 		_, _ = io.Copy(io.Discard, body)
-		status := dw.status
+		status := bw.status
 		if status == 0 {
 			status = http.StatusOK
 		}
+		respType := w.Header().Get("Content-Type")
+		if bw.c == nil {
+			bw.c = newCapture(respType)
+		}
+		red := newRedactor(req.Header, w.Header())
 		r.Add(Exchange{
 			Direction:    "inbound",
 			Time:         start.UTC(),
@@ -202,16 +237,20 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 			Status:       status,
 			ReqHeaders:   Redact(req.Header),
 			RespHeaders:  Redact(w.Header()),
-			ReqBodySize:  body.n,
-			ReqBodySHA:   hex.EncodeToString(body.h.Sum(nil)),
-			RespBodySize: dw.n,
-			RespBodySHA:  hex.EncodeToString(dw.h.Sum(nil)),
+			ReqBodySize:  body.c.n,
+			ReqBodySHA:   body.c.sum(),
+			RespBodySize: bw.c.n,
+			RespBodySHA:  bw.c.sum(),
+			ReqBody:      body.c.body(reqType, red),
+			RespBody:     bw.c.body(respType, red),
 			Note:         note,
 		})
 	})
 }
 
-// Transport records outbound requests (for example callbacks) sent through base.
+// Transport records outbound requests (for example callbacks) sent through base. The request
+// body is recorded when the request can replay it (GetBody); the response body as the caller
+// reads it, complete at EOF or Close.
 func (r *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
 	if base == nil {
 		base = http.DefaultTransport
@@ -225,48 +264,70 @@ func (r *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
 			URL:        req.URL.String(),
 			ReqHeaders: Redact(req.Header),
 		}
+		reqType := req.Header.Get("Content-Type")
+		reqCapture := newCapture(reqType)
 		if req.GetBody != nil {
 			if b, err := req.GetBody(); err == nil {
-				h := sha256.New()
-				n, _ := io.Copy(h, b)
+				_, _ = io.Copy(reqCapture, b)
 				b.Close()
-				e.ReqBodySize, e.ReqBodySHA = n, hex.EncodeToString(h.Sum(nil))
+				e.ReqBodySize, e.ReqBodySHA = reqCapture.n, reqCapture.sum()
 			}
+		} else if req.Body == nil || req.Body == http.NoBody {
+			e.ReqBodySHA = reqCapture.sum()
 		}
 		resp, err := base.RoundTrip(req)
 		e.DurationMS = time.Since(start).Milliseconds()
 		if err != nil {
 			e.Error = err.Error()
+			e.ReqBody = reqCapture.body(reqType, newRedactor(req.Header))
 			r.Add(e)
 			return nil, err
 		}
+		red := newRedactor(req.Header, resp.Header)
+		e.ReqBody = reqCapture.body(reqType, red)
 		e.Status = resp.StatusCode
 		e.RespHeaders = Redact(resp.Header)
 		seq := r.Add(e)
-		resp.Body = &respDigest{digestReader: digestReader{r: resp.Body, h: sha256.New()}, rec: r, seq: seq}
+		respType := resp.Header.Get("Content-Type")
+		resp.Body = &respRecorder{bodyReader: bodyReader{r: resp.Body, c: newCapture(respType)}, rec: r, seq: seq, contentType: respType, red: red}
 		return resp, nil
 	})
 }
 
-type respDigest struct {
-	digestReader
-	rec  *Recorder
-	seq  int64
-	once sync.Once
+// respRecorder completes an outbound exchange with its response body.
+type respRecorder struct {
+	bodyReader
+	rec         *Recorder
+	seq         int64
+	contentType string
+	red         *redactor
+	once        sync.Once
 }
 
-func (d *respDigest) Close() error {
+func (d *respRecorder) Read(p []byte) (int, error) {
+	n, err := d.bodyReader.Read(p)
+	if err == io.EOF {
+		d.finish()
+	}
+	return n, err
+}
+
+func (d *respRecorder) Close() error {
+	d.finish()
+	return d.bodyReader.Close()
+}
+
+func (d *respRecorder) finish() {
 	d.once.Do(func() {
+		b := d.c.body(d.contentType, d.red)
 		d.rec.mu.Lock()
 		defer d.rec.mu.Unlock()
-		for i := range d.rec.log {
-			if d.rec.log[i].Seq == d.seq {
-				d.rec.log[i].RespBodySize = d.n
-				d.rec.log[i].RespBodySHA = hex.EncodeToString(d.h.Sum(nil))
-			}
+		if i := d.rec.index(d.seq); i >= 0 {
+			e := &d.rec.log[i]
+			e.RespBodySize, e.RespBodySHA, e.RespBody = d.c.n, d.c.sum(), d.rec.budget(b)
 		}
+		d.c = &capture{h: d.c.h, n: d.c.n} // release the kept bytes; reads after EOF still count
 	})
-	return d.digestReader.Close()
 }
 
 type roundTripFunc func(*http.Request) (*http.Response, error)
@@ -277,10 +338,15 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // recorded: it is the kit talking to its own actor, not part of the exchange under test.
 const ControlPrefix = "/_konform/"
 
-// ExchangesPath serves the log: GET /_konform/exchanges?since=N.
+// ExchangesPath serves the log: GET /_konform/exchanges?since=N[&limit=M].
 const ExchangesPath = ControlPrefix + "exchanges"
 
-// Handler serves the log as JSON.
+// FetchPage is how many exchanges Fetch asks for at a time: bodies make exchanges large, so a
+// whole run's log in one answer could be hundreds of megabytes.
+const FetchPage = 50
+
+// Handler serves the log as JSON: the exchanges after since, oldest first, at most limit of
+// them when limit is given. A client pages on by asking again since the last Seq it got.
 func (r *Recorder) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		var since int64
@@ -292,8 +358,17 @@ func (r *Recorder) Handler() http.Handler {
 			}
 			since = v
 		}
+		limit := 0
+		if s := req.URL.Query().Get("limit"); s != "" {
+			v, err := strconv.Atoi(s)
+			if err != nil || v < 1 {
+				http.Error(w, "limit: not a positive integer: "+s, http.StatusBadRequest)
+				return
+			}
+			limit = v
+		}
 		w.Header().Set("Content-Type", "application/json")
-		ex := r.Since(since)
+		ex := r.SinceN(since, limit)
 		if ex == nil {
 			ex = []Exchange{}
 		}
@@ -301,9 +376,26 @@ func (r *Recorder) Handler() http.Handler {
 	})
 }
 
-// Fetch reads the exchanges a mock recorded after seq from its control API at baseURL.
+// Fetch reads the exchanges a mock recorded after seq from its control API at baseURL, page by
+// page.
 func Fetch(ctx context.Context, client *http.Client, baseURL string, since int64) ([]Exchange, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+ExchangesPath+"?since="+strconv.FormatInt(since, 10), nil)
+	var out []Exchange
+	for {
+		page, err := fetchPage(ctx, client, baseURL, since, FetchPage)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page...)
+		if len(page) < FetchPage {
+			return out, nil
+		}
+		since = page[len(page)-1].Seq
+	}
+}
+
+func fetchPage(ctx context.Context, client *http.Client, baseURL string, since int64, limit int) ([]Exchange, error) {
+	u := strings.TrimRight(baseURL, "/") + ExchangesPath + "?since=" + strconv.FormatInt(since, 10) + "&limit=" + strconv.Itoa(limit)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -90,3 +90,58 @@ func TestControlTrafficIsNotRecordedAndFetchPages(t *testing.T) {
 		t.Errorf("since=x: status %d, want 400", resp.StatusCode)
 	}
 }
+
+func TestFetchPagesThroughALongLogWithBodies(t *testing.T) {
+	rec := New("test")
+	mux := http.NewServeMux()
+	mux.Handle(ExchangesPath, rec.Handler())
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"eventLog":["` + set(acceptEvent) + `"]}`))
+	})
+	var pages int
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == ExchangesPath {
+			pages++
+		}
+		rec.Middleware(mux).ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	n := 2*FetchPage + 3
+	for i := 0; i < n; i++ {
+		resp, err := http.Post(srv.URL+"/v1/cases/c/events", "application/json", strings.NewReader(`{"i":`+strings.Repeat("1", i+1)+`}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	all, err := Fetch(context.Background(), http.DefaultClient, srv.URL, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != n || pages != 3 {
+		t.Fatalf("fetched %d exchanges in %d pages, want %d in 3", len(all), pages, n)
+	}
+	for i, e := range all {
+		if e.Seq != int64(i+1) || e.ReqBody == nil || e.ReqBody.Size != int64(len(`{"i":}`)+i+1) {
+			t.Fatalf("exchange %d: seq %d body %+v", i, e.Seq, e.ReqBody)
+		}
+	}
+	if d := all[n-1].RespBody.Decoded; len(d) != 1 || !strings.Contains(string(d[0].Payload), acceptEvent) {
+		t.Errorf("decoded SET lost on the wire: %+v", d)
+	}
+	later, err := Fetch(context.Background(), http.DefaultClient, srv.URL, int64(n-2))
+	if err != nil || len(later) != 2 || later[0].Seq != int64(n-1) {
+		t.Fatalf("since=%d: %d exchanges, %v", n-2, len(later), err)
+	}
+	for _, q := range []string{"?limit=0", "?limit=x"} {
+		resp, err := http.Get(srv.URL + ExchangesPath + q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: status %d, want 400", q, resp.StatusCode)
+		}
+	}
+}

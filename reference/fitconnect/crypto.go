@@ -61,12 +61,23 @@ type DecryptError struct{ Reason string }
 
 func (e *DecryptError) Error() string { return e.Reason }
 
+// zipRefused is the one rule for a JWE header zip, the same for metadata, data and attachments:
+// a compressed plaintext is refused before anything is decrypted or inflated. RFC 8725 §3.6 (the
+// JWT BCP the Submission API names for its OAuth2 scheme): "Compression of data SHOULD NOT be
+// done before encryption"; FIT-Connect's JWE profile (RSA-OAEP-256, A256GCM, cty, kid;
+// shared/domain fit-connect.md §4) has no zip, and no FIT-Connect document allows it
+// (fit-connect-rules-check.md §3). DecryptStream gets the same rule from jose/jwe.
+const zipRefused = "JWE header zip (compressed plaintext) is refused: compression before encryption SHOULD NOT be used (RFC 8725 §3.6)"
+
 // Decrypt decrypts a JWE compact serialisation with key: alg must be RSA-OAEP-256, enc
-// A256GCM, and the header's kid must name key.
+// A256GCM, no zip, and the header's kid must name key.
 func Decrypt(compact string, key *jose.JSONWebKey) ([]byte, error) {
 	obj, err := jose.ParseEncryptedCompact(strings.TrimSpace(compact), []jose.KeyAlgorithm{jose.RSA_OAEP_256}, []jose.ContentEncryption{jose.A256GCM})
 	if err != nil {
 		return nil, &DecryptError{Reason: "JWE not parseable or wrong alg/enc (want RSA-OAEP-256/A256GCM): " + err.Error()}
+	}
+	if _, zip := obj.Header.ExtraHeaders["zip"]; zip {
+		return nil, &DecryptError{Reason: zipRefused}
 	}
 	if obj.Header.KeyID != key.KeyID {
 		return nil, &DecryptError{Reason: fmt.Sprintf("JWE kid %q is not the destination's encryption key %q", obj.Header.KeyID, key.KeyID)}
@@ -91,6 +102,9 @@ func DecryptStream(r io.Reader, w io.Writer, key *jose.JSONWebKey) (tag string, 
 		var pe *os.PathError
 		if errors.As(err, &pe) {
 			return "", err
+		}
+		if errors.Is(err, jwe.ErrUnsupported) && strings.Contains(err.Error(), "zip") {
+			return "", &DecryptError{Reason: zipRefused}
 		}
 		return "", &DecryptError{Reason: "JWE decryption failed: " + err.Error()}
 	}
