@@ -355,9 +355,12 @@ func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, pro
 		got = append(got, problem{Type: p.Type, Instance: p.Instance})
 	}
 	Expect(got).To(ContainElement(want), "reject-submission must name problem type %s with instance %q", want.Type, want.Instance)
-	rec, found, err := drive.Probe(env).Record(ctx, res.SubmissionID)
+	// The decision event can be in the log a moment before the SUT has stored that it posted it.
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rec, found, err := drive.AwaitDecision(pctx, env, res.SubmissionID)
 	Expect(err).NotTo(HaveOccurred())
-	Expect(found).To(BeTrue(), "the probe does not know the rejected submission")
+	Expect(found || rec.SubmissionID != "").To(BeTrue(), "the probe does not know the rejected submission")
 	Expect(rec.Status).To(Equal(contract.StatusRejected))
 	Expect(rec.Case).To(BeNil(), "the rejected submission was stored as case %+v", rec.Case)
 }
