@@ -263,18 +263,19 @@ func sendAll(ctx context.Context, env *runenv.Env, fixtureIDs ...string) []Paid 
 	return out
 }
 
-// sendPaidWithFaults arms faults at the HKR mock for the fixture's (unique) Kassenzeichen,
-// then sends it. The faults are disarmed when the check ends.
+// sendPaidWithFaults arms faults at the HKR mock for the fixture's (unique) Kassenzeichen, and a
+// second set for its transactionId, then sends it: a SUT that books under the wrong key (HK-PAY-010's
+// business) still meets the faults. The faults are disarmed when the check ends.
 func sendPaidWithFaults(ctx context.Context, env *runenv.Env, fixtureID string, faults ...mock.Fault) (Paid, error) {
 	hc := hkrControl(env)
-	var armed string
 	p, err := sendPaid(ctx, env, fixtureID, func(s *sender.Submission) {
-		armed = s.Payment.TransactionReference
-		for _, f := range faults {
-			f.Match = armed
-			ExpectWithOffset(2, hc.AddFault(ctx, f)).To(Succeed())
+		for _, key := range []string{s.Payment.TransactionReference, s.Payment.TransactionID} {
+			for _, f := range faults {
+				f.Match = key
+				ExpectWithOffset(2, hc.AddFault(ctx, f)).To(Succeed())
+			}
+			DeferCleanup(func(ctx SpecContext) { _ = hc.ClearFaultsMatching(ctx, key) })
 		}
-		DeferCleanup(func(ctx SpecContext) { _ = hc.ClearFaultsMatching(ctx, armed) })
 	})
 	return p, err
 }
