@@ -53,6 +53,13 @@ const (
 	FailurePanic     = "panic"
 )
 
+// NotRunPrefix starts the skip message of a check that was not run (suites/check.NotRun);
+// GatedPrefix the reason of one not run because a gate check failed.
+const (
+	NotRunPrefix = "not run: "
+	GatedPrefix  = "gated: "
+)
+
 // EntryKitFault is the report entry a check adds when the kit, not the SUT, failed
 // (suites/check.KitFault).
 const EntryKitFault = "kit-fault"
@@ -171,6 +178,9 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 		switch {
 		case sr.State == types.SpecStatePassed:
 			v.Verdict = Passed
+		case sr.State == types.SpecStateSkipped && strings.HasPrefix(sr.Failure.Message, NotRunPrefix):
+			v.Verdict, v.Message = NotRun, strings.TrimPrefix(sr.Failure.Message, NotRunPrefix)
+			v.Reason = FirstLine(v.Message)
 		case sr.State == types.SpecStateSkipped || sr.State == types.SpecStatePending:
 			v.Verdict, v.Reason, v.Message = Skipped, FirstLine(sr.Failure.Message), sr.Failure.Message
 		case sr.State == types.SpecStateInterrupted || sr.State == types.SpecStateAborted:

@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/go-jose/go-jose/v4"
 
@@ -87,11 +88,13 @@ type Env struct {
 	// HKRBookingCoding is the booking coding handed to the SUT, verbatim: the JSON value of
 	// KONFORM_HKR_BOOKING_CODING (service identifier → budget coding).
 	HKRBookingCoding json.RawMessage
-	SUT              SUT
-	SchemasDir       string // official schemas (may be empty: specs that need them skip)
-	FixturesDir      string
-	WorkDir          string // scratch space of the run
-	Evidence         []ExchangeSource
+	// PollInterval is the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL).
+	PollInterval time.Duration
+	SUT          SUT
+	SchemasDir   string // official schemas (may be empty: specs that need them skip)
+	FixturesDir  string
+	WorkDir      string // scratch space of the run
+	Evidence     []ExchangeSource
 }
 
 var current *Env

@@ -186,7 +186,7 @@ func (d *DockerRuntime) SUTBase() (string, string) {
 // StartSUT implements Runtime.
 func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error) {
 	if spec.URL != "" {
-		return ReachURL(ctx, spec.URL, "the delivery service mock runs inside Docker and cannot call back a SUT given by --sut-url; use --runtime=process or --sut-image")
+		return ReachURL(ctx, spec.URL, "the delivery service mock runs inside Docker and cannot call back a SUT given by --sut-url; use --runtime=process or --sut-image", spec.RestartCmd)
 	}
 	image := spec.Image
 	env := map[string]string{}

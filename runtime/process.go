@@ -91,7 +91,7 @@ func (p *ProcessRuntime) SUTBase() (string, string) {
 func (p *ProcessRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error) {
 	switch {
 	case spec.URL != "":
-		return ReachURL(ctx, spec.URL, "")
+		return ReachURL(ctx, spec.URL, "", spec.RestartCmd)
 	case spec.Image != "":
 		return nil, fmt.Errorf("%w: --sut-image needs the docker runtime", ErrUsage)
 	case spec.Reference == nil:
@@ -219,25 +219,42 @@ func (s *processSUT) Restart(ctx context.Context) error {
 	return s.start(ctx)
 }
 
-// ReachURL checks that a SUT given by URL answers its probe, within seconds.
-func ReachURL(ctx context.Context, url, why string) (SUT, error) {
+// ReachURL checks that a SUT given by URL answers its probe, within seconds. why, if not
+// empty, says why the delivery service cannot call it back; restartCmd is the vendor's restart
+// command (see SUTSpec.RestartCmd).
+func ReachURL(ctx context.Context, url, why, restartCmd string) (SUT, error) {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if _, err := probe.New(url).Info(cctx); err != nil {
 		return nil, envErr("the SUT at %s does not answer its probe (%s): %v", url, contract.ProbeInfoPath, err)
 	}
-	return urlSUT{url: url, noCallbacks: why}, nil
+	return urlSUT{url: url, noCallbacks: why, restartCmd: restartCmd}, nil
 }
 
 type urlSUT struct {
 	url         string
 	noCallbacks string
+	restartCmd  string
 }
 
 func (u urlSUT) ProbeURL() string { return u.url }
 
-func (u urlSUT) Restart(context.Context) error {
-	return fmt.Errorf("%w: the SUT was given by --sut-url, so the kit cannot restart it", runenv.ErrNotSupported)
+// RestartTimeout bounds the vendor's restart command.
+const RestartTimeout = 2 * time.Minute
+
+// Restart runs the vendor's restart command and waits until the probe answers again.
+func (u urlSUT) Restart(ctx context.Context) error {
+	if u.restartCmd == "" {
+		return fmt.Errorf("%w: the SUT was given by --sut-url without --sut-restart-cmd, so the kit cannot restart it", runenv.ErrNotSupported)
+	}
+	cctx, cancel := context.WithTimeout(ctx, RestartTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, "sh", "-c", u.restartCmd)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("--sut-restart-cmd %q: %v\n%s", u.restartCmd, err, out)
+	}
+	return waitReady(ctx, u.url, nil)
 }
 
 func (u urlSUT) CallbacksReachable() (bool, string) { return u.noCallbacks == "", u.noCallbacks }

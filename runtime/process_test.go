@@ -50,7 +50,7 @@ func TestProcessRuntimeServesActorsOnLoopback(t *testing.T) {
 
 func TestUnreachableSUTIsAnEnvironmentError(t *testing.T) {
 	start := time.Now()
-	_, err := ReachURL(context.Background(), "http://127.0.0.1:1", "")
+	_, err := ReachURL(context.Background(), "http://127.0.0.1:1", "", "")
 	if !errors.Is(err, ErrEnvironment) || !strings.Contains(err.Error(), "127.0.0.1:1") {
 		t.Fatalf("err = %v, want an environment error naming the URL", err)
 	}

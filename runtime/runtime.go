@@ -34,6 +34,9 @@ type SUTSpec struct {
 	Reference *ReferenceSpec
 	// URL is an already running SUT; nothing is started.
 	URL string
+	// RestartCmd restarts a SUT given by URL: a shell command of the vendor's (sh -c), after
+	// which the kit waits for the probe. Empty: the kit cannot restart it.
+	RestartCmd string
 	// Env is the contract configuration (docs/sut-contract.md §1) with the URLs as the SUT reaches them.
 	Env map[string]string
 	// Files are copied into the SUT before start: container path → host path (docker), or set

@@ -48,6 +48,7 @@ const (
 	TimedOut   = "timeout"    // declared, but failed by running out of time
 	Collateral = "collateral" // failed without being declared
 	NoVerdict  = "no-verdict" // skipped, not run or a kit error
+	Gated      = "gated"      // not run because a gate check failed, as it should
 )
 
 // Cell is one check under one defect.
@@ -230,6 +231,8 @@ func judgeDefect(cat *catalogue.Catalogue, d string, sum report.Summary, checks 
 		}
 		c := Cell{Expected: expected, Actual: v.Verdict}
 		switch {
+		case !expected && v.Verdict == report.NotRun && strings.HasPrefix(v.Reason, report.GatedPrefix) && gateFailed(sum):
+			c.Outcome, c.Reason = Gated, v.Reason
 		case v.Verdict == report.Skipped || v.Verdict == report.NotRun || v.Verdict == report.KitError:
 			c.Outcome, c.Reason = NoVerdict, v.Reason
 		case expected && v.Verdict == report.Passed:
@@ -263,6 +266,17 @@ func judgeDefect(cat *catalogue.Catalogue, d string, sum report.Summary, checks 
 	return cells, problems
 }
 
+// gateFailed reports whether a gate check failed in the run: then the checks after it are not
+// run, and rightly so.
+func gateFailed(sum report.Summary) bool {
+	for _, v := range sum.Verdicts {
+		if req, ok := catalogue.Builtin().Lookup(v.ID); ok && req.Gate && v.Verdict == report.Failed {
+			return true
+		}
+	}
+	return false
+}
+
 func causeMatches(because, message string) bool {
 	if because == "" {
 		return false
@@ -272,7 +286,7 @@ func causeMatches(because, message string) bool {
 }
 
 // matrixMark is the one-character cell of the printed kill matrix.
-var matrixMark = map[string]string{OK: "", Missed: "M", WrongCause: "W", TimedOut: "T", Collateral: "C", NoVerdict: "?"}
+var matrixMark = map[string]string{OK: "", Gated: "-", Missed: "M", WrongCause: "W", TimedOut: "T", Collateral: "C", NoVerdict: "?"}
 
 // PrintMatrix writes the kill matrix: one row per defect, one column per check. "X" is a
 // declared failure that happened for its cause, "." a check that passed and was not declared;
@@ -283,7 +297,7 @@ func PrintMatrix(w io.Writer, res Result) {
 		names = append(names, d)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "\nkill matrix (defect × check): X failed for its declared cause, . passed, not declared")
+	fmt.Fprintln(w, "\nkill matrix (defect × check): X failed for its declared cause, . passed, not declared, - not run after a failed gate check")
 	fmt.Fprintln(w, "  problems: M declared but passed, W failed for another cause, T timed out, C collateral failure, ? no verdict")
 	for i, id := range res.Checks {
 		fmt.Fprintf(w, "  c%02d %s", i+1, id)
@@ -311,7 +325,7 @@ func PrintMatrix(w io.Writer, res Result) {
 				if c.Expected {
 					mark = "X"
 				}
-			} else {
+			} else if mark != "-" {
 				state = "MISMATCH"
 			}
 			row.WriteString(mark)

@@ -28,6 +28,8 @@ import (
 	"github.com/konform/konform/report"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/runtime"
+	"github.com/konform/konform/suites/check"
+	"github.com/konform/konform/suites/drive"
 
 	_ "github.com/konform/konform/suites/fitconnect"
 	_ "github.com/konform/konform/suites/hkr"
@@ -39,6 +41,8 @@ func contractVersion() string { return contract.Version }
 
 type runOptions struct {
 	sutImage, sutURL string
+	sutRestartCmd    string
+	pollInterval     time.Duration
 	runtime          string
 	profiles         []string
 	labelFilter      string
@@ -62,6 +66,8 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 	fs.SetOutput(stderr)
 	fs.StringVar(&o.sutImage, "sut-image", "", "start the SUT from this local Docker image")
 	fs.StringVar(&o.sutURL, "sut-url", "", "test the SUT already running at this URL")
+	fs.StringVar(&o.sutRestartCmd, "sut-restart-cmd", "", "with --sut-url: a shell command that restarts the SUT (its state kept); the kit then waits for the probe. Without it the restart checks are not run and the verdict is at best incomplete")
+	fs.DurationVar(&o.pollInterval, "sut-poll-interval", provision.DefaultPollInterval, "the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
 	fs.StringVar(&o.runtime, "runtime", runtime.Auto, "where the actors run: auto, docker or process")
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles to run")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MUST && !SM-DST-030'")
@@ -88,6 +94,12 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 	}
 	if o.sutImage != "" && o.runtime == runtime.Process {
 		return o, usageError{"--sut-image needs the docker runtime"}
+	}
+	if o.pollInterval < 500*time.Millisecond || o.pollInterval > drive.PollCeiling {
+		return o, usageError{fmt.Sprintf("--sut-poll-interval must lie between 500ms and %s, not %s", drive.PollCeiling, o.pollInterval)}
+	}
+	if o.sutRestartCmd != "" && o.sutURL == "" {
+		return o, usageError{"--sut-restart-cmd applies to a SUT given by --sut-url"}
 	}
 	if o.sutURL != "" && !strings.HasPrefix(o.sutURL, "http://") && !strings.HasPrefix(o.sutURL, "https://") {
 		return o, usageError{fmt.Sprintf("--sut-url must be an http(s) URL, not %q", o.sutURL)}
@@ -350,7 +362,7 @@ func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, in
 	}
 	prov, err := provision.Run(ctx, provision.Options{
 		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
-		SUTBase: sutBase, SUTListen: listen, Services: services, Keys: keys,
+		SUTBase: sutBase, SUTListen: listen, Services: services, Keys: keys, PollInterval: o.pollInterval,
 	})
 	if err != nil {
 		return fail(fmt.Errorf("%w: %v", runtime.ErrEnvironment, err))
@@ -371,7 +383,7 @@ func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, in
 
 // attachStage reaches a SUT given by URL and the mocks `mocks up` started for it.
 func attachStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, int) {
-	sut, err := runtime.ReachURL(ctx, o.sutURL, "")
+	sut, err := runtime.ReachURL(ctx, o.sutURL, "", "")
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return nil, exitEnvironment
@@ -387,7 +399,7 @@ func attachStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, i
 		return nil, exitUsage
 	}
 	rt := attached{sess}
-	if sut, err = rt.StartSUT(ctx, runtime.SUTSpec{URL: o.sutURL}); err != nil {
+	if sut, err = rt.StartSUT(ctx, runtime.SUTSpec{URL: o.sutURL, RestartCmd: o.sutRestartCmd}); err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return nil, exitEnvironment
 	}
@@ -417,6 +429,7 @@ func (st *stage) install(o runOptions, endpoints map[string]runenv.Endpoint, fc 
 		SUT: st.sut, SchemasDir: o.schemas, FixturesDir: fixturesDir, WorkDir: workDir,
 		HKRBookingCoding: []byte(st.prov.Env[contract.EnvHKRBookingCoding]),
 	}
+	env.PollInterval, _ = time.ParseDuration(st.prov.Env[contract.EnvPollInterval])
 	for _, name := range actors.Names() {
 		url := endpoints[name].External
 		env.Evidence = append(env.Evidence, runenv.ExchangeSource{Actor: name, Exchanges: func(ctx context.Context, since int64) ([]recorder.Exchange, error) {
@@ -480,6 +493,7 @@ func runSuites(o runOptions, live *liveSummary) types.Report {
 		}
 	})
 	ginkgo.ReportAfterSuite("konform report", func(r ginkgo.Report) { captured = r })
+	check.Register()
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.LabelFilter = o.filter()
 	suiteConfig.Timeout = 2 * time.Hour

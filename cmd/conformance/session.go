@@ -57,7 +57,7 @@ func (a attached) StartSUT(ctx context.Context, spec runtime.SUTSpec) (runtime.S
 	if a.s.Runtime == runtime.Docker {
 		why = "the delivery service mock runs inside Docker and cannot call back a SUT on this host; use `mocks up --runtime=process`"
 	}
-	return runtime.ReachURL(ctx, spec.URL, why)
+	return runtime.ReachURL(ctx, spec.URL, why, spec.RestartCmd)
 }
 
 func (a attached) ActorLogs(context.Context) map[string][]byte { return nil }

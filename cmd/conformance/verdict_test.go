@@ -16,8 +16,8 @@ import (
 )
 
 func TestKitFaultEntryIsOneName(t *testing.T) {
-	if check.EntryKitFault != report.EntryKitFault {
-		t.Fatalf("suites/check marks kit faults as %q, report reads %q", check.EntryKitFault, report.EntryKitFault)
+	if check.EntryKitFault != report.EntryKitFault || check.NotRunPrefix != report.NotRunPrefix || check.GatedPrefix != report.GatedPrefix {
+		t.Fatalf("suites/check and report disagree on the names of kit faults, unrun and gated checks")
 	}
 }
 

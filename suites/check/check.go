@@ -41,6 +41,9 @@ func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 	args := []any{labels, ginkgo.SpecTimeout(DefaultTimeout)}
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
+		if g := closedGate(); g != "" && !req.Gate {
+			NotRun(GatedPrefix + g)
+		}
 		ginkgo.AddReportEntry(EntryClause, clauseText(req), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		noteKitDecisions(req)
 		cursor := startEvidence(ctx)

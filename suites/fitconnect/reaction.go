@@ -21,17 +21,26 @@ import (
 )
 
 // Telling a reaction to a callback apart from the SUT's own polling: the SUT must fetch the
-// announced submission within reactionWindow of the callback, and the callback is sent so soon
-// after one of the SUT's scheduled rounds that the next one is not due before the window ends.
+// announced submission within the reaction window of the callback (half its poll period, at
+// most maxReactionWindow), and the callback is sent so soon after one of the SUT's scheduled
+// rounds that the next one is not due before the window ends. The contract fixes the cadence
+// under test (docs/sut-contract.md §1: a round at least every poll interval, not more than
+// twice as often), so the window exists at every cadence a correct SUT keeps.
 const (
-	// reactionWindow is how soon after a valid callback the SUT must fetch what it announces.
-	reactionWindow = 3 * time.Second
-	// minJitter is the least slack kept between the end of the window and the next scheduled round.
+	// maxReactionWindow is the longest time the SUT is given to act on a valid callback.
+	maxReactionWindow = 3 * time.Second
+	// minJitter is the least slack kept between the end of the window and the next scheduled
+	// round, for periods long enough to afford it.
 	minJitter = 500 * time.Millisecond
 	// cadenceWait bounds the wait for two rounds of the SUT's own polling.
-	cadenceWait = 45 * time.Second
+	cadenceWait = 2*drive.PollCeiling + 5*time.Second
 	// historyExchanges is how far back the SUT's earlier rounds are looked for.
 	historyExchanges = 300
+	// placementRounds is how many of the SUT's rounds a check may wait for to place its
+	// callback early enough in one of them.
+	placementRounds = 5
+	// placementMargin is kept for releasing the held submission and sending the callback.
+	placementMargin = 200 * time.Millisecond
 )
 
 // cadence is the SUT's own polling rhythm, read from two consecutive listing rounds with no
@@ -46,20 +55,23 @@ func (c cadence) Period() time.Duration { return c.Last.Sub(c.Previous) }
 // NextDue is when the SUT's next scheduled round is due.
 func (c cadence) NextDue() time.Time { return c.Last.Add(c.Period()) }
 
+// window is how soon after a valid callback the SUT must fetch what it announces.
+func (c cadence) window() time.Duration { return min(maxReactionWindow, c.Period()/2) }
+
 // slack is how much earlier than NextDue a scheduled round may still come: a tenth of the
-// period, at least minJitter.
+// period, at least minJitter where the period affords it (a fifth of it otherwise).
 func (c cadence) slack() time.Duration {
-	return max(c.Period()/10, minJitter)
+	return max(c.Period()/10, min(minJitter, c.Period()/5))
 }
 
 // room reports whether a callback sent at cb leaves the whole reaction window before the next
 // scheduled round can come.
 func (c cadence) room(cb time.Time) bool {
-	return !cb.Add(reactionWindow).After(c.NextDue().Add(-c.slack()))
+	return !cb.Add(c.window()).After(c.NextDue().Add(-c.slack()))
 }
 
 // quietCadence returns the cadence of the last two listing rounds when no callback was sent
-// between them, nor within reactionWindow before the first: a round that answers a callback is
+// between them, nor within maxReactionWindow before the first: a round that answers a callback is
 // no scheduled one, and a period measured from it would be too short. A callback earlier than
 // that can only have pulled the first round forward, which makes the period look shorter and
 // the judgement stricter, never laxer.
@@ -72,7 +84,7 @@ func quietCadence(rounds, callbacks []time.Time) (cadence, bool) {
 		return cadence{}, false
 	}
 	for _, cb := range callbacks {
-		if cb.After(c.Previous.Add(-reactionWindow)) && !cb.After(c.Last) {
+		if cb.After(c.Previous.Add(-maxReactionWindow)) && !cb.After(c.Last) {
 			return cadence{}, false
 		}
 	}
@@ -85,12 +97,12 @@ func reactionVerdict(c cadence, cb time.Time, fetch *time.Time) string {
 	due := c.NextDue()
 	if fetch == nil {
 		return fmt.Sprintf("the SUT answered the callback but did not fetch the announced submission within %s (its next scheduled poll was due %s after the callback)",
-			reactionWindow, due.Sub(cb).Round(time.Millisecond))
+			c.window(), due.Sub(cb).Round(time.Millisecond))
 	}
 	took := fetch.Sub(cb)
-	if took > reactionWindow {
+	if took > c.window() {
 		return fmt.Sprintf("the SUT fetched the announced submission %s after the callback, not within %s; its next scheduled poll was due %s after the callback: it waited for its poll instead of acting on the callback",
-			took.Round(time.Millisecond), reactionWindow, due.Sub(cb).Round(time.Millisecond))
+			took.Round(time.Millisecond), c.window(), due.Sub(cb).Round(time.Millisecond))
 	}
 	return ""
 }
@@ -186,8 +198,7 @@ func release(ctx context.Context, env *runenv.Env) ([]string, error) {
 }
 
 // heldCadence holds back a valid submission to the SUT's destination and waits for two quiet
-// listing rounds of the SUT's own polling, which give its cadence. It skips the check when the
-// SUT polls so often that a reaction to a callback cannot be told from a scheduled round.
+// listing rounds of the SUT's own polling, which give its cadence, ending right after a round.
 func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) {
 	GinkgoHelper()
 	ctl := drive.Control(env)
@@ -197,27 +208,42 @@ func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) 
 	DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
 	res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 	Expect(err).NotTo(HaveOccurred())
-	start, err := lastSeq(ctx, env)
-	Expect(err).NotTo(HaveOccurred())
+	return res, awaitCadence(ctx, env)
+}
+
+// awaitCadence waits for a fresh quiet round of the SUT's polling that leaves room for a
+// callback now.
+func awaitCadence(ctx context.Context, env *runenv.Env) cadence {
+	GinkgoHelper()
 	var cad cadence
-	Eventually(func(g Gomega) {
-		c, err := cadenceAfter(ctx, env, start)
-		g.Expect(err).NotTo(HaveOccurred())
-		cad = c
-	}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(100*time.Millisecond).Should(Succeed(),
-		"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
-	AddReportEntry("the SUT's own polling before the callback", fmt.Sprintf("rounds at %s and %s: every %s",
-		stamp(cad.Previous), stamp(cad.Last), cad.Period().Round(time.Millisecond)))
-	if !cad.room(time.Now()) {
-		check.SkipBecause("the SUT polls every %s on its own: a fetch within %s of a callback cannot be told from a scheduled poll",
-			cad.Period().Round(time.Millisecond), reactionWindow)
+	for range placementRounds {
+		start, err := lastSeq(ctx, env)
+		Expect(err).NotTo(HaveOccurred())
+		Eventually(func(g Gomega) {
+			c, err := cadenceAfter(ctx, env, start)
+			g.Expect(err).NotTo(HaveOccurred())
+			cad = c
+		}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(50*time.Millisecond).Should(Succeed(),
+			"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
+		if env.PollInterval > 0 && cad.Period() < env.PollInterval/2 {
+			Fail(fmt.Sprintf("the SUT polls every %s on its own, more than twice as often as the poll interval %s it was given (SUT contract §1): a reaction to a callback cannot be told from a scheduled round",
+				cad.Period().Round(time.Millisecond), env.PollInterval))
+		}
+		// The release and the callback take a moment; leave them placementMargin.
+		if cad.room(time.Now().Add(placementMargin)) {
+			AddReportEntry("the SUT's own polling before the callback", fmt.Sprintf("rounds at %s and %s: every %s",
+				stamp(cad.Previous), stamp(cad.Last), cad.Period().Round(time.Millisecond)))
+			return cad
+		}
 	}
-	return res, cad
+	check.KitFault("in %d of the SUT's rounds (every %s) the kit never placed a callback early enough to judge it before the next round",
+		placementRounds, cad.Period().Round(time.Millisecond))
+	return cad
 }
 
 // releaseAndCall releases the held submission and sends the callback at once. It returns how
 // the SUT answered, the exchange the SUT's requests are read after, and when the callback
-// went out; it skips the check when that was too late to judge before the next scheduled round.
+// went out. When the callback went out too late in the round to judge it, it is a kit fault.
 func releaseAndCall(ctx context.Context, env *runenv.Env, res sender.Result, cad cadence, req fitconnect.CallbackRequest) (fitconnect.CallbackResult, int64, time.Time) {
 	GinkgoHelper()
 	ctl := drive.Control(env)
@@ -234,9 +260,8 @@ func releaseAndCall(ctx context.Context, env *runenv.Env, res sender.Result, cad
 	Expect(err).NotTo(HaveOccurred())
 	check.KitExpect(len(sent) > 0, "the delivery service recorded no callback to the SUT")
 	at := sent[0]
-	if !cad.room(at) {
-		check.SkipBecause("the callback went out %s after the SUT's last round, too late to judge it before the next one", at.Sub(cad.Last).Round(time.Millisecond))
-	}
+	check.KitExpect(cad.room(at), "the callback went out %s after the SUT's last round, too late to judge it before the next one",
+		at.Sub(cad.Last).Round(time.Millisecond))
 	return cb, seq, at
 }
 

@@ -48,9 +48,13 @@ func TestCadenceRoom(t *testing.T) {
 	if c.room(last.Add(6100 * time.Millisecond)) {
 		t.Error("a callback at +6.1 s ends its window after +9 s: no room")
 	}
+	// every second: window 0.5 s, slack 0.2 s: room for a callback up to +0.3 s.
 	fast := cadence{Previous: last.Add(-time.Second), Last: last}
-	if fast.room(last) {
-		t.Error("a SUT polling every second leaves no room")
+	if !fast.room(last.Add(250*time.Millisecond)) || fast.room(last.Add(350*time.Millisecond)) {
+		t.Error("a SUT polling every second leaves room for a callback up to 0.3 s after its round")
+	}
+	if w := fast.window(); w != 500*time.Millisecond {
+		t.Errorf("window %s at a 1 s cadence, want half the period", w)
 	}
 }
 

@@ -207,7 +207,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		res, cad := heldCadence(ctx, env)
 		cb, seq, at := releaseAndCall(ctx, env, res, cad, fitconnect.CallbackRequest{})
 		Expect(cb.Status).To(BeNumerically("<", 300), "the SUT answered %d to a valid new-submissions callback: %s", cb.Status, cb.Body)
-		fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, reactionWindow+time.Second)
+		fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, cad.window()+time.Second)
 		Expect(err).NotTo(HaveOccurred())
 		seen := "none within the window"
 		if fetched != nil {
