@@ -77,6 +77,8 @@ type SUT interface {
 type ExchangeSource struct {
 	Actor     string
 	Exchanges func(ctx context.Context, since int64) ([]recorder.Exchange, error)
+	// Last returns the sequence number of the latest exchange.
+	Last func(ctx context.Context) (int64, error)
 }
 
 // Env is one run's environment.

@@ -432,9 +432,12 @@ func (st *stage) install(o runOptions, endpoints map[string]runenv.Endpoint, fc 
 	env.PollInterval, _ = time.ParseDuration(st.prov.Env[contract.EnvPollInterval])
 	for _, name := range actors.Names() {
 		url := endpoints[name].External
-		env.Evidence = append(env.Evidence, runenv.ExchangeSource{Actor: name, Exchanges: func(ctx context.Context, since int64) ([]recorder.Exchange, error) {
-			return recorder.Fetch(ctx, evidenceClient, url, since)
-		}})
+		env.Evidence = append(env.Evidence, runenv.ExchangeSource{Actor: name,
+			Exchanges: func(ctx context.Context, since int64) ([]recorder.Exchange, error) {
+				return recorder.Fetch(ctx, evidenceClient, url, since)
+			},
+			Last: func(ctx context.Context) (int64, error) { return recorder.FetchLast(ctx, evidenceClient, url) },
+		})
 	}
 	runenv.Set(env)
 	st.env = env

@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/provision"
@@ -28,7 +29,8 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles")
 	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "folder for each run's reports")
 	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS or ../shared/specs)")
-	parallel := fs.Int("parallel", 2, "runs at a time")
+	parallel := fs.Int("parallel", 4, "runs at a time")
+	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll interval handed to the reference in every run")
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -85,7 +87,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 		}
 		dir := filepath.Join(*out, name)
 		args := []string{"run", "--runtime=process", "--quiet", "--out", dir, "--keys-file", keysFile,
-			"--schemas", *schemas, "--profile", strings.Join(profiles, ",")}
+			"--schemas", *schemas, "--profile", strings.Join(profiles, ","), "--sut-poll-interval", poll.String()}
 		if defect != "" {
 			args = append(args, "--reference-defects", defect)
 		}

@@ -72,6 +72,7 @@ func (s *Server) controlRoutes() http.Handler {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "actor": Actor})
 	})
 	mux.Handle("GET "+recorder.ExchangesPath, s.rec.Handler())
+	mux.Handle("GET "+recorder.LastPath, s.rec.Handler())
 	mux.HandleFunc("PUT "+ConfigPath, s.ctlConfigure)
 	mux.HandleFunc("POST "+ClientsPath, s.ctlAddClient)
 	mux.HandleFunc("POST "+DestinationsPath, s.ctlAddDestination)
@@ -450,11 +451,21 @@ func (c *Control) SetDestinationStatus(ctx context.Context, id, status string) e
 	return c.do(ctx, http.MethodPut, DestinationsPath+"/"+url.PathEscape(id)+"/status", map[string]string{"status": status}, nil)
 }
 
-// Exchanges returns the recorded exchanges with a sequence number above since.
+// Exchanges returns the recorded exchanges with a sequence number above since, without their
+// bodies: what a judge reads. Evidence reads the bodies with recorder.Fetch.
 func (c *Control) Exchanges(ctx context.Context, since int64) ([]recorder.Exchange, error) {
 	var out []recorder.Exchange
-	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10), nil, &out)
+	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10)+recorder.Heads, nil, &out)
 	return out, err
+}
+
+// LastSeq returns the sequence number of the latest recorded exchange (0 when none).
+func (c *Control) LastSeq(ctx context.Context) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	err := c.do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
+	return out.Seq, err
 }
 
 // Submissions returns the mock's view of every submission.

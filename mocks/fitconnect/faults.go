@@ -1,8 +1,10 @@
 package fitconnect
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"path"
 	"strings"
@@ -86,6 +88,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 		return true
 	case FaultDelay:
 		recorder.Note(r, fmt.Sprintf("fault: delayed %d ms", f.DelayMS))
+		readAhead(r)
 		select {
 		case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
 		case <-r.Context().Done():
@@ -94,3 +97,26 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 	}
 	return false
 }
+
+// readAheadLimit bounds the request body a delay fault reads ahead.
+const readAheadLimit = 1 << 20
+
+// readAhead reads a small request body ahead and hands it back to the handler. Only once a
+// body is read does the server watch the connection, so that a client that goes away (a SUT
+// killed while its post is held) ends the request's context at once instead of at the end of
+// the delay.
+func readAhead(r *http.Request) {
+	head, err := io.ReadAll(io.LimitReader(r.Body, readAheadLimit+1))
+	rest := r.Body
+	if err != nil || len(head) <= readAheadLimit {
+		rest = http.NoBody
+	}
+	r.Body = readCloser{io.MultiReader(bytes.NewReader(head), rest), r.Body}
+}
+
+type readCloser struct {
+	io.Reader
+	c io.Closer
+}
+
+func (rc readCloser) Close() error { return rc.c.Close() }

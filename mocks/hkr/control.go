@@ -238,11 +238,21 @@ func (c *Control) Health(ctx context.Context) error {
 	return c.do(ctx, http.MethodGet, healthPath, nil, nil)
 }
 
-// Exchanges returns the recorded exchanges with a sequence number greater than since.
+// Exchanges returns the recorded exchanges with a sequence number greater than since, without
+// their bodies: what a judge reads. Evidence reads the bodies with recorder.Fetch.
 func (c *Control) Exchanges(ctx context.Context, since int64) ([]recorder.Exchange, error) {
 	var out []recorder.Exchange
-	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10), nil, &out)
+	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10)+recorder.Heads, nil, &out)
 	return out, err
+}
+
+// LastSeq returns the sequence number of the latest recorded exchange (0 when none).
+func (c *Control) LastSeq(ctx context.Context) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	err := c.do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
+	return out.Seq, err
 }
 
 // AddFault arms a fault.

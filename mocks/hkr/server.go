@@ -94,6 +94,7 @@ func New(opts ...Option) *Server {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "actor": Actor})
 	})
 	mux.Handle("GET "+recorder.ExchangesPath, s.rec.Handler())
+	mux.Handle("GET "+recorder.LastPath, s.rec.Handler())
 	mux.HandleFunc("GET "+faultsPath, s.listFaults)
 	mux.HandleFunc("POST "+faultsPath, s.addFault)
 	mux.HandleFunc("DELETE "+faultsPath, s.clearFaults)

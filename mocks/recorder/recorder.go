@@ -338,8 +338,12 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // recorded: it is the kit talking to its own actor, not part of the exchange under test.
 const ControlPrefix = "/_konform/"
 
-// ExchangesPath serves the log: GET /_konform/exchanges?since=N[&limit=M].
+// ExchangesPath serves the log: GET /_konform/exchanges?since=N[&limit=M][&bodies=0].
 const ExchangesPath = ControlPrefix + "exchanges"
+
+// LastPath serves the sequence number of the latest exchange: GET /_konform/exchanges/last
+// answers {"seq": N}. A judge marks a point in the traffic with it without reading the log.
+const LastPath = ExchangesPath + "/last"
 
 // FetchPage is how many exchanges Fetch asks for at a time: bodies make exchanges large, so a
 // whole run's log in one answer could be hundreds of megabytes.
@@ -368,16 +372,33 @@ func (r *Recorder) Handler() http.Handler {
 			limit = v
 		}
 		w.Header().Set("Content-Type", "application/json")
+		if req.URL.Path == LastPath {
+			_ = json.NewEncoder(w).Encode(map[string]int64{"seq": r.Last()})
+			return
+		}
 		ex := r.SinceN(since, limit)
 		if ex == nil {
 			ex = []Exchange{}
+		}
+		if req.URL.Query().Get("bodies") == "0" {
+			// Judges read what happened (method, URL, status, time, note); only evidence
+			// needs the bodies, which make a log large.
+			heads := make([]Exchange, len(ex))
+			for i, e := range ex {
+				e.ReqBody, e.RespBody = nil, nil
+				heads[i] = e
+			}
+			ex = heads
 		}
 		_ = json.NewEncoder(w).Encode(ex)
 	})
 }
 
+// Heads is the query that leaves the bodies out of the exchanges answered.
+const Heads = "&bodies=0"
+
 // Fetch reads the exchanges a mock recorded after seq from its control API at baseURL, page by
-// page.
+// page, with their bodies.
 func Fetch(ctx context.Context, client *http.Client, baseURL string, since int64) ([]Exchange, error) {
 	var out []Exchange
 	for {
@@ -391,6 +412,29 @@ func Fetch(ctx context.Context, client *http.Client, baseURL string, since int64
 		}
 		since = page[len(page)-1].Seq
 	}
+}
+
+// FetchLast reads the sequence number of the latest exchange a mock recorded.
+func FetchLast(ctx context.Context, client *http.Client, baseURL string) (int64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(baseURL, "/")+LastPath, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, fmt.Errorf("reading the last exchange from %s: %w", baseURL, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return 0, fmt.Errorf("reading the last exchange from %s: status %d", baseURL, resp.StatusCode)
+	}
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		return 0, fmt.Errorf("reading the last exchange from %s: %w", baseURL, err)
+	}
+	return out.Seq, nil
 }
 
 func fetchPage(ctx context.Context, client *http.Client, baseURL string, since int64, limit int) ([]Exchange, error) {

@@ -42,7 +42,7 @@ func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		if g := closedGate(); g != "" && !req.Gate {
-			NotRun(GatedPrefix + g)
+			NotRun("%s%s", GatedPrefix, g)
 		}
 		ginkgo.AddReportEntry(EntryClause, clauseText(req), ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		noteKitDecisions(req)
@@ -126,9 +126,8 @@ func startEvidence(ctx context.Context) *evidenceCursor {
 	lastMu.Lock()
 	defer lastMu.Unlock()
 	for _, src := range env.Evidence {
-		ex, err := src.Exchanges(ctx, lastSeq[src.Actor])
-		if err == nil && len(ex) > 0 {
-			lastSeq[src.Actor] = ex[len(ex)-1].Seq
+		if last, err := src.Last(ctx); err == nil && last > lastSeq[src.Actor] {
+			lastSeq[src.Actor] = last
 		}
 		c.since[src.Actor] = lastSeq[src.Actor]
 	}

@@ -18,11 +18,8 @@ type Mark int64
 
 // MarkNow returns the point after the latest exchange the delivery service recorded.
 func MarkNow(ctx context.Context, env *runenv.Env) (Mark, error) {
-	ex, err := Control(env).Exchanges(ctx, 0)
-	if err != nil || len(ex) == 0 {
-		return 0, err
-	}
-	return Mark(ex[len(ex)-1].Seq), nil
+	seq, err := Control(env).LastSeq(ctx)
+	return Mark(seq), err
 }
 
 // AwaitPollCycles waits until the SUT has completed n full poll cycles after m: n+1 listing

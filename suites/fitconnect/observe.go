@@ -117,11 +117,7 @@ func tagsOf(e fitconnect.EventRecord) (authTags, error) {
 
 // lastSeq is the sequence number of the delivery service's latest recorded exchange.
 func lastSeq(ctx context.Context, env *runenv.Env) (int64, error) {
-	all, err := drive.Control(env).Exchanges(ctx, 0)
-	if err != nil || len(all) == 0 {
-		return 0, err
-	}
-	return all[len(all)-1].Seq, nil
+	return drive.Control(env).LastSeq(ctx)
 }
 
 // listing is one submission listing the SUT asked for.
