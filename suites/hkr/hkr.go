@@ -122,7 +122,7 @@ var _ = Describe("HKR payment", func() {
 			Expect(found).To(BeTrue())
 			mine := relatedMessages(msgs, p.keys()...)
 			AddReportEntry("anordnungen "+p.Status+" "+p.Kassenzeichen, summarize(mine))
-			Expect(mine).To(BeEmpty(), "payment status %s (%s, %s): no paid booking may reach the HKR system", p.Status, p.Fixture, p.Amount)
+			Expect(mine).To(BeEmpty(), "payment status %s (%s, %s): no paid booking may reach the HKR system", p.Status, p.Fixture, p.Amount.StringFixed(2))
 			Expect(rec.Bookings).To(BeEmpty(), "payment status %s (%s): the probe shows bookings", p.Status, p.Fixture)
 		}
 	})
