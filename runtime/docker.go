@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -43,6 +45,12 @@ type DockerRuntime struct {
 	moduleRoot string
 	cli        *testcontainers.DockerClient
 	logger     tclog.Logger
+
+	// HostNetwork runs the mocks in the host's network namespace, each listening on a free
+	// loopback port of its own, so that they reach a SUT running on this host at its loopback
+	// URL (callbacks). Nothing is published and no network is created for them. For mocks
+	// only: a SUT the runtime starts needs the run's own network. Set it before StartActors.
+	HostNetwork bool
 
 	mu         sync.Mutex
 	nw         *testcontainers.DockerNetwork
@@ -117,41 +125,132 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 	if err != nil {
 		return nil, err
 	}
-	nw, err := d.network(ctx)
-	if err != nil {
-		return nil, err
+	start := d.startNetworkActor
+	if d.HostNetwork {
+		start = d.startHostActor
 	}
 	out := map[string]runenv.Endpoint{}
 	for name := range actors {
-		c, err := d.run(ctx, name, image, nw,
-			testcontainers.WithCmd("serve", "--actor", name, "--listen", fmt.Sprintf(":%d", MockPort), "--data-dir", "/tmp/"+name),
-			testcontainers.WithWaitStrategy(wait.ForHTTP("/_konform/health").WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(30*time.Second)),
-		)
+		ep, err := start(ctx, name, image)
 		if err != nil {
 			return nil, fmt.Errorf("starting mock %s: %w", name, err)
 		}
-		ext, err := externalURL(ctx, c)
-		if err != nil {
-			return nil, err
-		}
-		out[name] = runenv.Endpoint{Internal: fmt.Sprintf("http://%s:%d", name, MockPort), External: ext}
+		out[name] = ep
 	}
 	return out, nil
 }
 
+// startNetworkActor runs a mock on the run's network, its port published on loopback.
+func (d *DockerRuntime) startNetworkActor(ctx context.Context, name, image string) (runenv.Endpoint, error) {
+	nw, err := d.network(ctx)
+	if err != nil {
+		return runenv.Endpoint{}, err
+	}
+	opts := append(onNetwork(nw, name),
+		testcontainers.WithCmd("serve", "--actor", name, "--listen", fmt.Sprintf(":%d", MockPort), "--data-dir", "/tmp/"+name),
+		testcontainers.WithWaitStrategy(wait.ForHTTP(healthPath).WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(actorReadyTimeout)),
+	)
+	c, err := d.run(ctx, name, image, opts...)
+	if err != nil {
+		return runenv.Endpoint{}, err
+	}
+	ext, err := externalURL(ctx, c)
+	if err != nil {
+		return runenv.Endpoint{}, err
+	}
+	return runenv.Endpoint{Internal: fmt.Sprintf("http://%s:%d", name, MockPort), External: ext}, nil
+}
+
+// startHostActor runs a mock on the host network, listening on a free loopback port; the kit
+// and a SUT on this host reach it at the same URL.
+func (d *DockerRuntime) startHostActor(ctx context.Context, name, image string) (runenv.Endpoint, error) {
+	port, err := freeLoopbackPort()
+	if err != nil {
+		return runenv.Endpoint{}, envErr("finding a free loopback port: %v", err)
+	}
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	c, err := d.run(ctx, name, image,
+		testcontainers.WithCmd("serve", "--actor", name, "--listen", addr, "--data-dir", "/tmp/"+name),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) { hc.NetworkMode = "host" }),
+	)
+	if err != nil {
+		return runenv.Endpoint{}, err
+	}
+	url := "http://" + addr
+	// testcontainers' wait strategies read mapped ports, which host networking has none of.
+	if err := waitHealthy(ctx, c, url+healthPath); err != nil {
+		return runenv.Endpoint{}, envErr("mock %s (host network, %s): %v\n--- container output ---\n%s", name, url, err, tail([]byte(containerLogs(context.WithoutCancel(ctx), c)), 2000))
+	}
+	return runenv.Endpoint{Internal: url, External: url}, nil
+}
+
+const healthPath = "/_konform/health"
+
+// actorReadyTimeout bounds how long a mock may take to answer its health check after start.
+const actorReadyTimeout = 30 * time.Second
+
+// waitHealthy polls url until it answers 200, the container stops, or actorReadyTimeout passes.
+func waitHealthy(ctx context.Context, c *testcontainers.DockerContainer, url string) error {
+	hc := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(actorReadyTimeout)
+	var last error
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return err
+		}
+		res, err := hc.Do(req)
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				return nil
+			}
+			err = fmt.Errorf("status %s", res.Status)
+		}
+		last = err
+		if st, serr := c.State(ctx); serr == nil && !st.Running {
+			return fmt.Errorf("the container stopped (exit code %d) before %s answered: %v", st.ExitCode, url, last)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s did not answer within %s: %v", url, actorReadyTimeout, last)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// freeLoopbackPort asks the kernel for a free port on 127.0.0.1 and releases it for the mock.
+func freeLoopbackPort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
 func mockPort() string { return fmt.Sprintf("%d/tcp", MockPort) }
 
-func (d *DockerRuntime) run(ctx context.Context, name, image string, nw *testcontainers.DockerNetwork, opts ...testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
+// onNetwork puts a container on the run's network under name and publishes its port on
+// loopback only: nothing of the run is reachable from other hosts.
+func onNetwork(nw *testcontainers.DockerNetwork, name string) []testcontainers.ContainerCustomizer {
+	return []testcontainers.ContainerCustomizer{
+		testcontainers.WithExposedPorts(mockPort()),
+		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
+			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+		}),
+		network.WithNetwork([]string{name}, nw),
+	}
+}
+
+func (d *DockerRuntime) run(ctx context.Context, name, image string, opts ...testcontainers.ContainerCustomizer) (*testcontainers.DockerContainer, error) {
 	all := []testcontainers.ContainerCustomizer{
 		testcontainers.WithLogger(d.logger),
 		testcontainers.WithName(fmt.Sprintf("konform-%s-%s", d.runID, name)),
 		testcontainers.WithLabels(d.labels()),
-		testcontainers.WithExposedPorts(mockPort()),
-		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			// Published on loopback only: nothing of the run is reachable from other hosts.
-			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
-		}),
-		network.WithNetwork([]string{name}, nw),
 	}
 	all = append(all, opts...)
 	c, err := testcontainers.Run(ctx, image, all...)
@@ -186,7 +285,14 @@ func (d *DockerRuntime) SUTBase() (string, string) {
 // StartSUT implements Runtime.
 func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error) {
 	if spec.URL != "" {
-		return ReachURL(ctx, spec.URL, "the delivery service mock runs inside Docker and cannot call back a SUT given by --sut-url; use --runtime=process or --sut-image", spec.RestartCmd)
+		why := ""
+		if !d.HostNetwork {
+			why = "the delivery service mock runs inside Docker and cannot call back a SUT given by --sut-url; use --runtime=process or --sut-image"
+		}
+		return ReachURL(ctx, spec.URL, why, spec.RestartCmd)
+	}
+	if d.HostNetwork {
+		return nil, fmt.Errorf("%w: the mocks run on the host network, for a SUT given by URL; a started SUT needs the run's own network", ErrUsage)
 	}
 	image := spec.Image
 	env := map[string]string{}
@@ -227,7 +333,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	if len(files) > 0 {
 		opts = append(opts, testcontainers.WithFiles(files...))
 	}
-	c, err := d.run(ctx, SUTAlias, image, nw, opts...)
+	c, err := d.run(ctx, SUTAlias, image, append(onNetwork(nw, SUTAlias), opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -9,10 +9,12 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/provision"
 	"github.com/konform/konform/runtime"
+	"github.com/konform/konform/suites/drive"
 )
 
 // cmdMocksUp starts the mocks for a SUT the vendor runs themselves, prints the endpoints and the
@@ -25,6 +27,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	envPath := fs.String("env-file", "konform-sut.env", "write the SUT configuration to this file")
 	sessionPath := fs.String("mocks", defaultSessionFile, "write the session file for `run --sut-url` here")
 	fixturesDir := fs.String("fixtures", "", "fixture folder (default: the built-in corpus)")
+	poll := fs.Duration("sut-poll-interval", provision.DefaultPollInterval, "the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
@@ -34,6 +37,10 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	}
 	if !strings.HasPrefix(*sutURL, "http://") && !strings.HasPrefix(*sutURL, "https://") {
 		fmt.Fprintf(stderr, "conformance mocks up: --sut-url must be an http(s) URL, not %q\n", *sutURL)
+		return exitUsage
+	}
+	if *poll < 500*time.Millisecond || *poll > drive.PollCeiling {
+		fmt.Fprintf(stderr, "conformance mocks up: --sut-poll-interval must lie between 500ms and %s, not %s\n", drive.PollCeiling, *poll)
 		return exitUsage
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -54,6 +61,10 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 		os.RemoveAll(workDir)
 		return codeFor(err)
 	}
+	if d, ok := rt.(*runtime.DockerRuntime); ok {
+		// On the host network the mocks in Docker reach a SUT on this host for callbacks.
+		d.HostNetwork = true
+	}
 	st := &stage{rt: cleanupDir{rt, workDir}}
 	defer st.close(stderr)
 	endpoints, err := rt.StartActors(ctx, actors.Factories)
@@ -64,6 +75,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	prov, err := provision.Run(ctx, provision.Options{
 		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
 		SUTBase: strings.TrimRight(*sutURL, "/"), SUTUsesExternal: true, SUTListen: listenOf(*sutURL), Services: services,
+		PollInterval: *poll,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: provisioning the mocks: %v\n", err)
@@ -84,7 +96,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "  sender client: %s (secret in %s is for the SUT only; the sender secret is not printed)\n", prov.FitConnect.Sender.ClientID, *envPath)
 	if rt.Name() == runtime.Docker {
-		fmt.Fprintln(stdout, "NOTE: the delivery service runs in Docker and cannot call back a SUT on this host; your SUT must poll. Use --runtime=process for callbacks.")
+		fmt.Fprintln(stdout, "  (in Docker on the host network, listening on loopback only)")
 	}
 	fmt.Fprintf(stdout, "\nSUT configuration (also in %s, mode 0600):\n%s\n", *envPath, envFile(provision.Redacted(prov.Env)))
 	fmt.Fprintf(stdout, "Then, in a second shell: conformance run --sut-url %s --mocks %s\nCtrl-C stops the mocks.\n", *sutURL, *sessionPath)

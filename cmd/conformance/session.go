@@ -53,11 +53,7 @@ func (a attached) StartActors(context.Context, map[string]runtime.ActorFactory) 
 func (a attached) SUTBase() (string, string) { return "", "" }
 
 func (a attached) StartSUT(ctx context.Context, spec runtime.SUTSpec) (runtime.SUT, error) {
-	why := ""
-	if a.s.Runtime == runtime.Docker {
-		why = "the delivery service mock runs inside Docker and cannot call back a SUT on this host; use `mocks up --runtime=process`"
-	}
-	return runtime.ReachURL(ctx, spec.URL, why, spec.RestartCmd)
+	return runtime.ReachURL(ctx, spec.URL, "", spec.RestartCmd)
 }
 
 func (a attached) ActorLogs(context.Context) map[string][]byte { return nil }

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/konform/konform/probe"
+	"github.com/konform/konform/report"
+	"github.com/konform/konform/runtime"
 )
 
 // TestMocksUpAndSUTURL walks the vendor's path for an application that already runs: mocks up,
@@ -23,42 +25,123 @@ func TestMocksUpAndSUTURL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts mocks, a reference and a run; skipped with -short")
 	}
-	specs := specsDir(t)
-	dir := t.TempDir()
-	port := freePort(t)
-	sutURL := fmt.Sprintf("http://127.0.0.1:%d", port)
-	envFile, sessFile := filepath.Join(dir, "sut.env"), filepath.Join(dir, "mocks.json")
-
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	var mocksOut bytes.Buffer
-	mocks := exec.CommandContext(ctx, cli(t), "mocks", "up", "--runtime=process", "--sut-url", sutURL, "--env-file", envFile, "--mocks", sessFile)
-	mocks.Stdout, mocks.Stderr = &mocksOut, &mocksOut
-	if err := mocks.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = mocks.Process.Signal(syscall.SIGINT); _ = mocks.Wait() }()
-	waitFile(t, sessFile, 2*time.Minute, &mocksOut)
-
-	env := append(os.Environ(), readEnvFile(t, envFile)...)
-	env = append(env, "KONFORM_REFERENCE_DATA_DIR="+filepath.Join(dir, "data"), "KONFORM_REFERENCE_SCHEMA_DIR="+specs)
-	var refOut bytes.Buffer
-	ref := exec.CommandContext(ctx, cli(t), "reference")
-	ref.Env, ref.Stdout, ref.Stderr = env, &refOut, &refOut
-	if err := ref.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = ref.Process.Signal(syscall.SIGTERM); _ = ref.Wait() }()
-
-	waitProbe(t, sutURL, time.Minute, &refOut)
-
-	out, code := runCLI(t, 3*time.Minute, "run", "--sut-url", sutURL, "--mocks", sessFile, "--profile", "smoke", "--out", filepath.Join(dir, "report"))
+	v := startVendor(t, "--runtime=process")
+	out, code := runCLI(t, 3*time.Minute, "run", "--sut-url", v.sutURL, "--mocks", v.session, "--profile", "smoke", "--out", filepath.Join(t.TempDir(), "report"))
 	if code != exitPassed {
-		t.Fatalf("run --sut-url: exit %d\n%s\n--- mocks up ---\n%s\n--- reference ---\n%s", code, out, mocksOut.String(), refOut.String())
+		t.Fatalf("run --sut-url: exit %d\n%s%s", code, out, v.logs())
 	}
 	if !strings.Contains(out, "MUST:   3 passed, 0 failed, 0 skipped, 0 not run, 0 kit errors") || !strings.Contains(out, "verdict: PASSED") {
 		t.Fatalf("unexpected summary:\n%s", out)
 	}
+}
+
+// TestMocksUpDockerAndSUTURL walks the same path with the mocks in Docker: on the host network
+// they call the application on this host back, so the callback checks run. Without
+// --sut-restart-cmd only the restart checks are not run.
+func TestMocksUpDockerAndSUTURL(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the mock image, starts mocks, a reference and a run; skipped with -short")
+	}
+	specsDir(t)
+	if err := runtime.DockerAvailable(context.Background()); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but no Docker engine answers: %v", err)
+		}
+		t.Skipf("\n\n*** NO DOCKER ENGINE: mocks up in Docker with a SUT on the host is SKIPPED (%v) ***\n\n", err)
+	}
+	before := konformObjects(t)
+	v := startVendor(t, "--runtime=docker", "--sut-poll-interval", "2s")
+	sess, err := loadSession(v.session)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, ep := range sess.Endpoints {
+		if !strings.HasPrefix(ep.Internal, "http://127.0.0.1:") || ep.Internal != ep.External {
+			t.Errorf("mock %s: endpoint %+v, want one loopback URL for both", name, ep)
+		}
+	}
+
+	outDir := filepath.Join(t.TempDir(), "report")
+	out, code := runCLI(t, 15*time.Minute, "run", "--sut-url", v.sutURL, "--mocks", v.session, "--profile", "smoke,fitconnect-receiver", "--out", outDir)
+	sum, err := report.ReadSummary(filepath.Join(outDir, report.SummaryFile))
+	if err != nil {
+		t.Fatalf("run --sut-url: exit %d, %v\n%s%s", code, err, out, v.logs())
+	}
+	if code != exitIncomplete || sum.Verdict != report.Incomplete {
+		t.Errorf("exit %d, verdict %s; want %d, %s (restart checks not run)", code, sum.Verdict, exitIncomplete, report.Incomplete)
+	}
+	// Only the restart checks may stay unrun: the suites report them as skipped or not run.
+	restart := map[string]bool{"FC-RCV-070": true, "IN-CAS-030": true}
+	callbacks := map[string]bool{"FC-RCV-061": true, "FC-RCV-062": true, "FC-RCV-063": true}
+	for _, c := range sum.Verdicts {
+		switch {
+		case restart[c.ID] && (c.Verdict == report.Skipped || c.Verdict == report.NotRun):
+		case restart[c.ID]:
+			t.Errorf("%s: %s (%s), want skipped or not run without --sut-restart-cmd", c.ID, c.Verdict, c.Reason)
+		case c.Verdict != report.Passed:
+			t.Errorf("%s: %s (%s), want passed", c.ID, c.Verdict, c.Reason)
+		}
+		delete(callbacks, c.ID)
+	}
+	if len(callbacks) > 0 {
+		t.Errorf("callback checks not selected: %v", callbacks)
+	}
+	if t.Failed() {
+		t.Logf("%s%s", out, v.logs())
+	}
+
+	v.stopMocks()
+	if after := konformObjects(t); after != before {
+		t.Fatalf("mocks up left Docker objects behind:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+}
+
+// vendor is `conformance mocks up` and the reference started on this host from the env file it
+// wrote, as a vendor runs their application; both stop when the test ends.
+type vendor struct {
+	sutURL, session  string
+	mocks            *exec.Cmd
+	mocksOut, refOut bytes.Buffer
+}
+
+func startVendor(t *testing.T, mocksArgs ...string) *vendor {
+	t.Helper()
+	specs := specsDir(t)
+	dir := t.TempDir()
+	v := &vendor{sutURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)), session: filepath.Join(dir, "mocks.json")}
+	envFile := filepath.Join(dir, "sut.env")
+
+	// No context: a killed `mocks up` could not remove its containers.
+	v.mocks = exec.Command(cli(t), append([]string{"mocks", "up", "--sut-url", v.sutURL, "--env-file", envFile, "--mocks", v.session}, mocksArgs...)...)
+	v.mocks.Stdout, v.mocks.Stderr = &v.mocksOut, &v.mocksOut
+	if err := v.mocks.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(v.stopMocks)
+	waitFile(t, v.session, 5*time.Minute, &v.mocksOut)
+
+	env := append(os.Environ(), readEnvFile(t, envFile)...)
+	env = append(env, "KONFORM_REFERENCE_DATA_DIR="+filepath.Join(dir, "data"), "KONFORM_REFERENCE_SCHEMA_DIR="+specs)
+	ref := exec.Command(cli(t), "reference")
+	ref.Env, ref.Stdout, ref.Stderr = env, &v.refOut, &v.refOut
+	if err := ref.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ref.Process.Signal(syscall.SIGTERM); _ = ref.Wait() })
+	waitProbe(t, v.sutURL, time.Minute, &v.refOut)
+	return v
+}
+
+// stopMocks ends `mocks up` as Ctrl-C does, so that it removes what it started.
+func (v *vendor) stopMocks() {
+	if v.mocks.ProcessState == nil {
+		_ = v.mocks.Process.Signal(syscall.SIGINT)
+		_ = v.mocks.Wait()
+	}
+}
+
+func (v *vendor) logs() string {
+	return "\n--- mocks up ---\n" + v.mocksOut.String() + "\n--- reference ---\n" + v.refOut.String()
 }
 
 func freePort(t *testing.T) int {
