@@ -9,7 +9,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
+	"time"
+
+	"github.com/konform/konform/mocks/recorder"
 )
 
 // maxAnswer bounds a control answer; exchange logs of a long run are the largest.
@@ -64,4 +68,48 @@ func Do(ctx context.Context, hc *http.Client, actor, base, method, path string, 
 		}
 	}
 	return nil
+}
+
+// HealthPath is where every mock answers that it is up.
+const HealthPath = recorder.ControlPrefix + "health"
+
+// Client is the part every mock's control client shares: where the mock is, how to call it,
+// and the calls every mock answers (health, recorded exchanges). Each mock's Control embeds it
+// and adds the calls of its own.
+type Client struct {
+	Actor   string
+	BaseURL string
+	HTTP    *http.Client
+}
+
+// NewClient returns the shared client for the named actor's mock at baseURL.
+func NewClient(actor, baseURL string, timeout time.Duration) Client {
+	return Client{Actor: actor, BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{Timeout: timeout}}
+}
+
+// Do makes one control call (see the package function Do).
+func (c Client) Do(ctx context.Context, method, path string, in, out any) error {
+	return Do(ctx, c.HTTP, c.Actor, c.BaseURL, method, path, in, out)
+}
+
+// Health reports whether the mock is up and ready.
+func (c Client) Health(ctx context.Context) error {
+	return c.Do(ctx, http.MethodGet, HealthPath, nil, nil)
+}
+
+// Exchanges returns the recorded exchanges with a sequence number above since, without their
+// bodies: what a judge reads. Evidence reads the bodies with recorder.Fetch.
+func (c Client) Exchanges(ctx context.Context, since int64) ([]recorder.Exchange, error) {
+	var out []recorder.Exchange
+	err := c.Do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10)+recorder.Heads, nil, &out)
+	return out, err
+}
+
+// LastSeq returns the sequence number of the latest recorded exchange (0 when none).
+func (c Client) LastSeq(ctx context.Context) (int64, error) {
+	var out struct {
+		Seq int64 `json:"seq"`
+	}
+	err := c.Do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
+	return out.Seq, err
 }

@@ -25,7 +25,7 @@ import (
 
 // Control API paths below recorder.ControlPrefix.
 const (
-	HealthPath       = recorder.ControlPrefix + "health"
+	HealthPath       = control.HealthPath
 	ConfigPath       = recorder.ControlPrefix + "config"
 	ClientsPath      = recorder.ControlPrefix + "clients"
 	DestinationsPath = recorder.ControlPrefix + "destinations"
@@ -413,22 +413,16 @@ func (s *Server) ctlAddFault(w http.ResponseWriter, r *http.Request) {
 
 // Control is the client of the mock's control API.
 type Control struct {
-	BaseURL string
-	HTTP    *http.Client
+	control.Client
 }
 
 // NewControl returns a client for the mock at baseURL.
 func NewControl(baseURL string) *Control {
-	return &Control{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{Timeout: 60 * time.Second}}
+	return &Control{control.NewClient("fitconnect", baseURL, 60*time.Second)}
 }
 
 func (c *Control) do(ctx context.Context, method, path string, in, out any) error {
-	return control.Do(ctx, c.HTTP, "fitconnect", c.BaseURL, method, path, in, out)
-}
-
-// Health reports whether the mock is up and ready.
-func (c *Control) Health(ctx context.Context) error {
-	return c.do(ctx, http.MethodGet, HealthPath, nil, nil)
+	return c.Do(ctx, method, path, in, out)
 }
 
 // Configure sets the public base URL and the token lifetime.
@@ -449,23 +443,6 @@ func (c *Control) AddDestination(ctx context.Context, d Destination) error {
 // SetDestinationStatus changes a destination's status.
 func (c *Control) SetDestinationStatus(ctx context.Context, id, status string) error {
 	return c.do(ctx, http.MethodPut, DestinationsPath+"/"+url.PathEscape(id)+"/status", map[string]string{"status": status}, nil)
-}
-
-// Exchanges returns the recorded exchanges with a sequence number above since, without their
-// bodies: what a judge reads. Evidence reads the bodies with recorder.Fetch.
-func (c *Control) Exchanges(ctx context.Context, since int64) ([]recorder.Exchange, error) {
-	var out []recorder.Exchange
-	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10)+recorder.Heads, nil, &out)
-	return out, err
-}
-
-// LastSeq returns the sequence number of the latest recorded exchange (0 when none).
-func (c *Control) LastSeq(ctx context.Context) (int64, error) {
-	var out struct {
-		Seq int64 `json:"seq"`
-	}
-	err := c.do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
-	return out.Seq, err
 }
 
 // Submissions returns the mock's view of every submission.

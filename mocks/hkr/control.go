@@ -21,7 +21,7 @@ import (
 
 // Control API paths.
 const (
-	healthPath   = recorder.ControlPrefix + "health"
+	healthPath   = control.HealthPath
 	faultsPath   = recorder.ControlPrefix + "faults"
 	messagesPath = recorder.ControlPrefix + "messages"
 	bookingsPath = recorder.ControlPrefix + "bookings"
@@ -220,39 +220,16 @@ func (s *Server) ledger(w http.ResponseWriter, _ *http.Request) {
 
 // Control is the kit's client of the HKR mock's control API.
 type Control struct {
-	BaseURL string
-	HTTP    *http.Client
+	control.Client
 }
 
 // NewControl returns a client for the mock at baseURL (no trailing slash needed).
 func NewControl(baseURL string) *Control {
-	return &Control{BaseURL: strings.TrimRight(baseURL, "/"), HTTP: &http.Client{Timeout: 30 * time.Second}}
+	return &Control{control.NewClient("hkr", baseURL, 30*time.Second)}
 }
 
 func (c *Control) do(ctx context.Context, method, path string, in, out any) error {
-	return control.Do(ctx, c.HTTP, "hkr", c.BaseURL, method, path, in, out)
-}
-
-// Health checks that the mock answers.
-func (c *Control) Health(ctx context.Context) error {
-	return c.do(ctx, http.MethodGet, healthPath, nil, nil)
-}
-
-// Exchanges returns the recorded exchanges with a sequence number greater than since, without
-// their bodies: what a judge reads. Evidence reads the bodies with recorder.Fetch.
-func (c *Control) Exchanges(ctx context.Context, since int64) ([]recorder.Exchange, error) {
-	var out []recorder.Exchange
-	err := c.do(ctx, http.MethodGet, recorder.ExchangesPath+"?since="+strconv.FormatInt(since, 10)+recorder.Heads, nil, &out)
-	return out, err
-}
-
-// LastSeq returns the sequence number of the latest recorded exchange (0 when none).
-func (c *Control) LastSeq(ctx context.Context) (int64, error) {
-	var out struct {
-		Seq int64 `json:"seq"`
-	}
-	err := c.do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
-	return out.Seq, err
+	return c.Do(ctx, method, path, in, out)
 }
 
 // AddFault arms a fault.

@@ -38,7 +38,7 @@ const (
 // kasseImportXSD is the XFinanz 3.1.0 schema of kasseImport messages under the specs directory.
 var kasseImportXSD = filepath.Join("xfinanz-3.1.0", "xfinanz-nachricht-kasse-import.xsd")
 
-var _ = Describe("HKR payment", func() {
+var _ = check.Profile(4, "HKR payment", func() {
 	check.It("HK-PAY-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		codings := handedCodings(env)
@@ -73,10 +73,10 @@ var _ = Describe("HKR payment", func() {
 		env := runenv.Current()
 		xsd := filepath.Join(env.SchemasDir, kasseImportXSD)
 		if env.SchemasDir == "" {
-			check.SkipBecause("no official schemas directory for this run (--schemas): the XFinanz XSD check cannot run")
+			check.KitFault("no official schemas directory for this run (--schemas): the XFinanz XSD check cannot run")
 		}
 		if _, err := os.Stat(xsd); err != nil {
-			check.SkipBecause("XFinanz 3.1.0 schema %s not found: the XSD check cannot run", xsd)
+			check.KitFault("XFinanz 3.1.0 schema %s not found: the XSD check cannot run", xsd)
 		}
 		sent := sendAll(ctx, env, paid12345, paid99999999)
 		for _, p := range sent {
