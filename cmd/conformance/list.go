@@ -66,7 +66,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOrUsage(err)
 	}
 	var captured types.Report
 	ginkgo.ReportAfterSuite("konform list", func(r ginkgo.Report) { captured = r })

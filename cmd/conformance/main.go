@@ -4,6 +4,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,6 +21,14 @@ const (
 	exitEnvironment = 3
 	exitIncomplete  = 4
 )
+
+// helpOrUsage is the exit code of a flag-parsing error: 0 for -h, 2 otherwise.
+func helpOrUsage(err error) int {
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPassed
+	}
+	return exitUsage
+}
 
 // exitFor maps a run's verdict to the exit code.
 func exitFor(verdict string) int {

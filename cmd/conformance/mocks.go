@@ -29,7 +29,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	fixturesDir := fs.String("fixtures", "", "fixture folder (default: the built-in corpus)")
 	poll := fs.Duration("sut-poll-interval", provision.DefaultPollInterval, "the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "conformance mocks up: unexpected argument %q\n", fs.Arg(0))

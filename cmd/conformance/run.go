@@ -79,6 +79,9 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session file `conformance mocks up` wrote")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return o, err
+		}
 		return o, usageError{err.Error()}
 	}
 	if fs.NArg() > 0 {
@@ -178,6 +181,9 @@ func (o runOptions) sutDescription() string {
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
 	o, err := parseRunFlags("run", args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitPassed
+	}
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitUsage
@@ -209,7 +215,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance run: report folder: %v\n", err)
 		return exitUsage
 	}
-	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected)
+	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected, stdout)
 	r := runSuites(o, live)
 	meta.FinishedAt = time.Now().UTC()
 	meta.Interrupted = ctx.Err() != nil || r.SpecialSuiteFailureReasons != nil && interrupted(r)
@@ -248,29 +254,34 @@ func (o runOptions) selected() ([]string, error) {
 // liveSummary keeps summary.json current while the suites run, so that a run killed at any
 // point leaves a summary that lists every selected check and is never "passed" early.
 type liveSummary struct {
+	progress io.Writer
 	path     string
 	meta     report.Meta
 	selected []string
 	specs    types.SpecReports
 }
 
-func newLiveSummary(path string, meta report.Meta, selected []string) *liveSummary {
-	l := &liveSummary{path: path, meta: meta, selected: selected}
+func newLiveSummary(path string, meta report.Meta, selected []string, progress io.Writer) *liveSummary {
+	l := &liveSummary{progress: progress, path: path, meta: meta, selected: selected}
 	l.write()
 	return l
 }
 
 func (l *liveSummary) add(sr types.SpecReport) {
 	l.specs = append(l.specs, sr)
-	l.write()
+	s := l.write()
+	id := report.TestID(sr.Labels())
+	for _, v := range s.Verdicts {
+		if v.ID == id {
+			fmt.Fprintf(l.progress, "[%d/%d] %-11s %-9s %5.1fs %s\n", len(l.specs), len(l.selected), v.ID, v.Verdict, v.Seconds, v.Reason)
+		}
+	}
 }
 
-func (l *liveSummary) write() {
+func (l *liveSummary) write() report.Summary {
 	s := report.Summarise(types.Report{SpecReports: l.specs}, l.meta, l.selected)
-	if s.Verdict == report.Passed {
-		s.Verdict = report.Incomplete // unreachable while checks are outstanding; kept for safety
-	}
 	_ = report.WriteSummary(l.path, s)
+	return s
 }
 
 // stage is a started run: runtime, actors, provisioned SUT.
@@ -504,6 +515,7 @@ func runSuites(o runOptions, live *liveSummary) types.Report {
 	reporterConfig.NoColor = true
 	if o.quiet {
 		reporterConfig.Succinct = true
+		reporterConfig.ForceNewlines = true // the kit's progress lines stand on lines of their own
 		reporterConfig.SilenceSkips = true
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)

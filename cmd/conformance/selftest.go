@@ -32,7 +32,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	parallel := fs.Int("parallel", 4, "runs at a time")
 	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll interval handed to the reference in every run")
 	if err := fs.Parse(args); err != nil {
-		return exitUsage
+		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "conformance selftest: unexpected argument %q\n", fs.Arg(0))

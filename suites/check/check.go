@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/mocks/recorder"
@@ -38,7 +39,8 @@ func It(id string, body func(ctx ginkgo.SpecContext), decorators ...any) bool {
 		}, ginkgo.Label(id))
 	}
 	labels := ginkgo.Labels(req.Labels())
-	args := []any{labels, ginkgo.SpecTimeout(DefaultTimeout)}
+	// The report points at the check's own line in its suite, not at this function.
+	args := []any{types.NewCodeLocation(1), labels, ginkgo.SpecTimeout(DefaultTimeout)}
 	args = append(args, decorators...)
 	args = append(args, func(ctx ginkgo.SpecContext) {
 		if g := closedGate(); g != "" && !req.Gate {
@@ -95,11 +97,6 @@ func noteKitDecisions(r catalogue.Requirement) {
 			ginkgo.AddReportEntry(EntryKitDecision, "this expectation is "+kitDecision+": "+d, ginkgo.ReportEntryVisibilityFailureOrVerbose)
 		}
 	})
-}
-
-// SkipBecause skips the running check with the reason; it never counts as passed.
-func SkipBecause(format string, args ...any) {
-	ginkgo.Skip(fmt.Sprintf(format, args...))
 }
 
 // Evidence is what the mocks recorded during one check.
