@@ -203,7 +203,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 
 	check.It("FC-RCV-063", func(ctx SpecContext) {
 		env := runenv.Current()
-		skipWithoutCallbacks(env)
+		notRunWithoutCallbacks(env)
 		res, cad := heldCadence(ctx, env)
 		cb, seq, at := releaseAndCall(ctx, env, res, cad, fitconnect.CallbackRequest{})
 		Expect(cb.Status).To(BeNumerically("<", 300), "the SUT answered %d to a valid new-submissions callback: %s", cb.Status, cb.Body)
@@ -244,7 +244,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// The SUT stored its decision but the delivery service never got it: crash it now.
 		switch err := env.SUT.Restart(ctx); {
 		case errors.Is(err, runenv.ErrNotSupported):
-			check.SkipBecause("the SUT cannot be restarted in this mode: %v", err)
+			check.NotRun("the SUT cannot be restarted in this mode: %v", err)
 		case err != nil:
 			Fail(fmt.Sprintf("restarting the SUT: %v", err))
 		}
@@ -264,7 +264,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 
 	check.It("FC-RCV-080", func(ctx SpecContext) {
 		env := runenv.Current()
-		skipWithoutCallbacks(env)
+		notRunWithoutCallbacks(env)
 		ctl := drive.Control(env)
 		// The foreign submission is held back: no listing shows it, so only the callback can
 		// lead the SUT to it.
@@ -386,8 +386,8 @@ func eventNames(es []fitconnect.EventRecord) []string {
 	return out
 }
 
-func skipWithoutCallbacks(env *runenv.Env) {
+func notRunWithoutCallbacks(env *runenv.Env) {
 	if ok, why := env.SUT.CallbacksReachable(); !ok {
-		check.SkipBecause("the delivery service cannot call the SUT back: %s", why)
+		check.NotRun("the delivery service cannot call the SUT back: %s", why)
 	}
 }
