@@ -188,7 +188,7 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 			v.Message = sr.Failure.Message
 		default:
 			v.Verdict, v.Message, v.Location = Failed, sr.Failure.Message, sr.Failure.Location.String()
-			v.Reason = FirstLine(sr.Failure.Message)
+			v.Reason = reasonOf(sr.Failure.Message)
 			switch sr.State {
 			case types.SpecStateTimedout:
 				v.Failure = FailureTimeout
@@ -321,6 +321,20 @@ func Print(w io.Writer, s Summary) {
 
 func (c Counts) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d not run, %d kit errors", c.Passed, c.Failed, c.Skipped, c.NotRun, c.KitErrors)
+}
+
+// gomegaPreamble starts the lines Gomega puts before the failure of an Eventually.
+var gomegaPreamble = regexp.MustCompile(`^(Told to stop trying after|Timed out after|The function passed to Eventually (failed|returned))`)
+
+// reasonOf is the first line of a failure message that says what went wrong, past Gomega's
+// preamble.
+func reasonOf(msg string) string {
+	for _, line := range strings.Split(strings.TrimSpace(msg), "\n") {
+		if line = strings.TrimSpace(line); line != "" && !gomegaPreamble.MatchString(line) {
+			return FirstLine(line)
+		}
+	}
+	return FirstLine(msg)
 }
 
 // FirstLine shortens a failure message to its first line for console listings.

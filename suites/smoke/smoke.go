@@ -4,6 +4,8 @@ package smoke
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,9 +37,16 @@ var _ = check.Profile(1, "Smoke", func() {
 		// The SUT logs in on its own schedule. The delivery service answers a submission listing
 		// 200 only to a valid subscriber token, so one such answer proves the SUT obtained a
 		// token with the subscriber credentials it was given.
+		// A refused token request ends the wait at once: the SUT logged in with credentials the
+		// delivery service does not know.
 		Eventually(func(g Gomega) {
 			all, err := drive.Control(env).Exchanges(ctx, 0)
 			g.Expect(err).NotTo(HaveOccurred())
+			if listed := listingStatuses(all); !slices.Contains(listed, 200) {
+				if refused := tokenRefusals(all); len(refused) > 0 {
+					StopTrying(fmt.Sprintf("the delivery service refused the SUT's token request (%s) and answered none of its submission listings 200: the SUT did not obtain a working token with the credentials it was given", refused[0])).Now()
+				}
+			}
 			g.Expect(listingStatuses(all)).To(ContainElement(200),
 				"no submission listing of the SUT was answered 200: the SUT did not obtain a working token")
 		}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
@@ -75,6 +84,17 @@ var _ = check.Profile(1, "Smoke", func() {
 		}
 	})
 })
+
+// tokenRefusals describes the token requests the delivery service refused.
+func tokenRefusals(all []recorder.Exchange) []string {
+	var out []string
+	for _, e := range all {
+		if e.Method == "POST" && e.Direction == "inbound" && strings.HasSuffix(strings.SplitN(e.URL, "?", 2)[0], "/token") && e.Status >= 400 {
+			out = append(out, fmt.Sprintf("POST %s answered %d", e.URL, e.Status))
+		}
+	}
+	return out
+}
 
 // listingStatuses returns the statuses of the submission listings the mock answered.
 func listingStatuses(all []recorder.Exchange) []int {
