@@ -66,9 +66,13 @@ func closeGate(id, message string) {
 	gate.Lock()
 	defer gate.Unlock()
 	if gate.closed == "" {
-		line := strings.TrimSpace(message)
-		if i := strings.IndexByte(line, '\n'); i >= 0 {
-			line = line[:i]
+		line := ""
+		for _, l := range strings.Split(strings.TrimSpace(message), "\n") {
+			// Gomega's "Timed out after …" and "Told to stop trying after …" say when, not why.
+			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "Timed out after") && !strings.HasPrefix(l, "Told to stop trying") && !strings.HasPrefix(l, "The function passed to Eventually") {
+				line = l
+				break
+			}
 		}
 		gate.closed = fmt.Sprintf("%s failed (%s), so the SUT cannot be judged further", id, line)
 	}
