@@ -315,6 +315,11 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 				ContainerFilePath: "/schemas/fit-connect/metadata.schema.v1.0.0.json",
 				FileMode:          0o644,
 			})
+			xsds, err := referenceXSDFiles(spec.Reference.SchemaDir)
+			if err != nil {
+				return nil, err
+			}
+			files = append(files, xsds...)
 		}
 	} else if err := d.imageExists(ctx, image); err != nil {
 		return nil, err
@@ -451,11 +456,12 @@ func (d *DockerRuntime) buildImage(ctx context.Context, name, pkg string) (strin
 		return "", envErr("%v", err)
 	}
 	bin := filepath.Join(binDir, name)
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", bin, pkg)
+	env, flags := buildFlags(name)
+	cmd := exec.CommandContext(ctx, "go", append(append([]string{"build", "-trimpath"}, flags...), "-o", bin, pkg)...)
 	cmd.Dir = d.moduleRoot
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux")
+	cmd.Env = append(append(os.Environ(), "GOOS=linux"), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", envErr("building %s (CGO_ENABLED=0 go build %s): %v\n%s", name, pkg, err, out)
+		return "", envErr("building %s (%s go build %s %s): %v\n%s", name, strings.Join(env, " "), strings.Join(flags, " "), pkg, err, out)
 	}
 	tag := fmt.Sprintf("%s:%s", name, d.runID)
 	buildCtx, err := imageContext(bin)
@@ -477,6 +483,46 @@ func (d *DockerRuntime) buildImage(ctx context.Context, name, pkg string) (strin
 	d.images = append(d.images, tag)
 	d.mu.Unlock()
 	return tag, nil
+}
+
+// staticXMLLibs are the libraries of `pkg-config --static --libs libxml-2.0` and the C++ runtime
+// ICU needs, linked statically into the reference.
+const staticXMLLibs = "-lxml2 -licui18n -licuuc -licudata -lz -llzma -lm -lstdc++"
+
+// buildFlags are the environment and go build flags of a binary for a FROM scratch image. The
+// mock is built cgo-free; the reference validates XML with libxml2 through cgo, so it is linked
+// externally and fully statically (netgo, osusergo: no glibc resolver or user lookup at run time).
+func buildFlags(name string) (env, flags []string) {
+	if name != "konform-reference" {
+		return []string{"CGO_ENABLED=0"}, []string{"-ldflags=-s -w"}
+	}
+	return []string{"CGO_ENABLED=1", "CGO_LDFLAGS=" + staticXMLLibs},
+		[]string{"-tags=netgo,osusergo", `-ldflags=-s -w -linkmode external -extldflags "-static"`}
+}
+
+// referenceXSDDir is the folder of the specs holding the XSDs the reference validates data with.
+const referenceXSDDir = "xbau-2.3.1/xsd_dev"
+
+// referenceXSDFiles copies the reference's XSDs file by file: a folder copy needs its parent to
+// exist in the scratch image.
+func referenceXSDFiles(schemaDir string) ([]testcontainers.ContainerFile, error) {
+	var out []testcontainers.ContainerFile
+	root := filepath.Join(schemaDir, filepath.FromSlash(referenceXSDDir))
+	err := filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
+		if err != nil || e.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(schemaDir, path)
+		if err != nil {
+			return err
+		}
+		out = append(out, testcontainers.ContainerFile{HostFilePath: path, ContainerFilePath: "/schemas/" + filepath.ToSlash(rel), FileMode: 0o644})
+		return nil
+	})
+	if err != nil {
+		return nil, envErr("the reference's XSDs under %s: %v", root, err)
+	}
+	return out, nil
 }
 
 const dockerfile = `FROM scratch

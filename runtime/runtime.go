@@ -47,7 +47,7 @@ type SUTSpec struct {
 // ReferenceSpec configures the built-in reference Fachverfahren.
 type ReferenceSpec struct {
 	Defects []string
-	// SchemaDir holds the official schemas the reference validates metadata with.
+	// SchemaDir holds the official schemas the reference validates metadata and data with.
 	SchemaDir string
 }
 

@@ -1,5 +1,6 @@
 // Package schemas validates message data against XML Schema 1.0 (libxml2 through cgo) and JSON
-// Schema 2020-12. It is for the CLI and the suites; mocks and the reference stay cgo-free.
+// Schema 2020-12. It is for the CLI and the suites; the mocks stay cgo-free, and the reference
+// validates with a libxml2 wrapper of its own (reference/xsd).
 package schemas
 
 import (

@@ -45,13 +45,22 @@ const (
 	// BreakServiceType names a service the destination does not serve in the metadata's
 	// publicServiceType. Duty: accept only services the destination offers.
 	BreakServiceType
+	// BreakDataInvalid sends the caller's XML data with an element the schema does not expect
+	// (UnexpectedElement) as the root's first child: well-formed, the right root, invalid
+	// against the XSD. Hash and size are those of the data sent. Duty: validate the data
+	// against the XSD of its submissionSchema.
+	BreakDataInvalid
+	// BreakDataMalformed sends the caller's XML data cut before the root's end tag, so it is not
+	// well-formed; hash and size are those of the data sent. Duty: reject data that does not
+	// parse as a syntax violation.
+	BreakDataMalformed
 )
 
 // Breakages lists every defect the sender can produce.
 var Breakages = []Breakage{
 	BreakDataHash, BreakAttachmentHash, BreakMetadataSchema, BreakDataSchema, BreakCiphertext,
 	BreakWrongKey, BreakAttachmentMissing, BreakAttachmentExtra, BreakSchemaURI,
-	BreakMetadataVersion, BreakServiceType,
+	BreakMetadataVersion, BreakServiceType, BreakDataInvalid, BreakDataMalformed,
 }
 
 var breakNames = map[Breakage]string{
@@ -67,6 +76,8 @@ var breakNames = map[Breakage]string{
 	BreakSchemaURI:         "schema-uri",
 	BreakMetadataVersion:   "metadata-version",
 	BreakServiceType:       "service-type",
+	BreakDataInvalid:       "data-invalid",
+	BreakDataMalformed:     "data-malformed",
 }
 
 func (b Breakage) String() string {

@@ -49,6 +49,44 @@ func Malformed(p Part) (Part, error) {
 	return Bytes(p.MimeType, raw[:i]), nil
 }
 
+// UnexpectedElement is the local name of the element BreakDataInvalid inserts.
+const UnexpectedElement = "konformUnerwartetesElement"
+
+// WithUnexpectedElement returns a Part with the XML of p and an empty UnexpectedElement (no
+// namespace) as the root's first child: still well-formed, the root unchanged, but invalid
+// against any schema that does not allow arbitrary content there.
+func WithUnexpectedElement(p Part) (Part, error) {
+	raw, err := readAll(p)
+	if err != nil {
+		return Part{}, err
+	}
+	doc := etree.NewDocument()
+	if err := doc.ReadFromBytes(raw); err != nil {
+		return Part{}, fmt.Errorf("sender: WithUnexpectedElement: data is not well-formed XML: %w", err)
+	}
+	root := doc.Root()
+	if root == nil {
+		return Part{}, fmt.Errorf("sender: WithUnexpectedElement: data has no root element")
+	}
+	root.InsertChildAt(0, etree.NewElement(UnexpectedElement))
+	out, err := doc.WriteToBytes()
+	if err != nil {
+		return Part{}, fmt.Errorf("sender: WithUnexpectedElement: %w", err)
+	}
+	return Bytes(p.MimeType, out), nil
+}
+
+// dataToSend is the data as the submission's breakage sends it.
+func dataToSend(sub Submission) (Part, error) {
+	switch sub.Break {
+	case BreakDataInvalid:
+		return WithUnexpectedElement(sub.Data)
+	case BreakDataMalformed:
+		return Malformed(sub.Data)
+	}
+	return sub.Data, nil
+}
+
 func readAll(p Part) ([]byte, error) {
 	if p.Open == nil {
 		return nil, fmt.Errorf("sender: data Part has no Open")

@@ -192,6 +192,10 @@ func (s *Sender) Send(ctx context.Context, sub Submission) (Result, error) {
 	if err := sub.validate(); err != nil {
 		return res, fmt.Errorf("sender: submission: %w", err)
 	}
+	var err error
+	if sub.Data, err = dataToSend(sub); err != nil {
+		return res, err
+	}
 	dataHash, dataSize, err := hashPart(sub.Data)
 	if err != nil {
 		return res, fmt.Errorf("sender: read data: %w", err)

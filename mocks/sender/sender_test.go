@@ -164,8 +164,13 @@ func inspect(t *testing.T, f *fakeDS, sid string, res Result) (defects []string,
 		if hash["content"] != sha512Hex(dataPlain) {
 			found["data-hash"] = true
 		}
-		if !validAntrag(dataPlain) {
+		switch {
+		case xml.Unmarshal(dataPlain, new(struct{})) != nil:
+			found["data-malformed"] = true
+		case !validAntrag(dataPlain):
 			found["data-schema"] = true
+		case bytes.Contains(dataPlain, []byte("<"+UnexpectedElement+"/>")):
+			found["data-invalid"] = true
 		}
 	}
 

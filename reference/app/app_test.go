@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,6 +16,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/konform/konform/contract"
+	"github.com/konform/konform/specs/specstest"
 )
 
 func jwkJSON(t *testing.T, kid, alg string) string {
@@ -33,10 +32,7 @@ func jwkJSON(t *testing.T, kid, alg string) string {
 }
 
 func baseEnv(t *testing.T) map[string]string {
-	schemaDir := t.TempDir()
-	os.MkdirAll(filepath.Join(schemaDir, "fit-connect"), 0o755)
-	os.WriteFile(filepath.Join(schemaDir, "fit-connect", "metadata.schema.v1.0.0.json"),
-		[]byte(`{"$schema":"https://json-schema.org/draft/2020-12/schema","type":"object","required":["contentStructure"]}`), 0o644)
+	schemaDir := specstest.Dir(t) // the reference compiles the XBau XSDs at start
 	return map[string]string{
 		contract.EnvContractVersion:  "1",
 		contract.EnvListenAddr:       "127.0.0.1:0",

@@ -149,10 +149,15 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.DataDir = "./data"
 	}
 	if c.SchemaDir, ok = req(EnvSchemaDir); !ok {
-		return bad(EnvSchemaDir, "missing (a folder laid out like the specs folder, holding "+intake.MetadataSchemaFileV100+")")
+		return bad(EnvSchemaDir, "missing (a folder laid out like the specs folder, holding "+intake.MetadataSchemaFileV100+" and the XBau 2.3.1 XSDs)")
 	}
 	if _, err := os.Stat(filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)); err != nil {
 		return bad(EnvSchemaDir, "metadata schema file "+filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)+" not readable: "+err.Error())
+	}
+	for _, ds := range intake.DataSchemas {
+		if _, err := os.Stat(filepath.Join(c.SchemaDir, ds.XSD)); err != nil {
+			return bad(EnvSchemaDir, "XSD of submission schema "+ds.URI+" not readable: "+err.Error())
+		}
 	}
 	if c.Defects, err = defects.Parse(getenv(EnvDefects)); err != nil {
 		return bad(EnvDefects, err.Error())

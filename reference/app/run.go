@@ -47,6 +47,10 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	xsds, err := intake.LoadDataXSDs(cfg.SchemaDir)
+	if err != nil {
+		return err
+	}
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return err
@@ -73,7 +77,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 		opts = append(opts, intake.WithBooker(booking))
 	}
 	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
-		MetadataSchema: schema, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
+		MetadataSchema: schema, DataXSDs: xsds, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
 
 	info := contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion}
 	if cfg.Defects.On("probe-wrong-contract-version") {

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/konform/konform/contract"
+	"github.com/konform/konform/reference/fields"
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/store"
 )
@@ -29,6 +30,7 @@ const (
 	stepAttachmentHash      = "attachment hash"
 	stepMissingAttachments  = "attachments of the metadata missing in the submission"
 	stepUnlistedAttachments = "attachments of the submission missing in the metadata"
+	stepDataXSD             = "data against the XSD of its submission schema"
 )
 
 // stepDefects names, per step, the defect that drops it.
@@ -39,6 +41,7 @@ var stepDefects = map[string]string{
 	stepAttachmentHash:      "skip-attachment-hash-check",
 	stepMissingAttachments:  "ignore-missing-attachment",
 	stepUnlistedAttachments: "accept-unlisted-attachment",
+	stepDataXSD:             "skip-data-xsd-validation",
 }
 
 // skipped reports whether a defect switched on drops the verification step.
@@ -58,6 +61,12 @@ func withDefectVariants(p *Processor) {
 	}
 	if d.On("orphan-case-on-reject") {
 		p.save = p.saveOrphanCase
+	}
+	if d.On("syntax-as-schema-violation") {
+		p.dataSyntax = ProblemSchemaViolation
+	}
+	if d.On("xsd-by-root-element") {
+		p.validData = p.validByRoot
 	}
 }
 
@@ -79,6 +88,18 @@ func (p *Processor) listByLimit(ctx context.Context, filter string) ([]fitconnec
 			return refs, nil
 		}
 	}
+}
+
+// validByRoot (xsd-by-root-element) validates XML data against the XSD of the schema whose root
+// element the data has, not of the one the metadata declares; data with a root no schema of
+// the reference has passes unchecked.
+func (p *Processor) validByRoot(_ DataSchema, root fields.Root, raw []byte, v *verified) bool {
+	for _, ds := range DataSchemas {
+		if ds.RootLocal == root.Local && ds.RootSpace == root.Space {
+			return p.validXML(ds, raw, v)
+		}
+	}
+	return true
 }
 
 // jweParts unwraps the content key of a compact RSA-OAEP-256/A256GCM JWE.

@@ -37,6 +37,7 @@ import (
 	"github.com/konform/konform/reference/fields"
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/store"
+	"github.com/konform/konform/reference/xsd"
 )
 
 // PaymentOrder is what the booking module gets for an accepted submission with payment.
@@ -58,6 +59,8 @@ type Config struct {
 	DecryptionKey  *jose.JSONWebKey
 	SigningKey     *jose.JSONWebKey
 	MetadataSchema *jsonschema.Schema
+	// DataXSDs are the compiled XSDs of the submission schemas by URI (LoadDataXSDs).
+	DataXSDs map[string]*xsd.Schema
 	// Services the destination serves when the delivery service cannot tell (fallback).
 	Services []string
 	Defects  defects.Set
@@ -75,9 +78,12 @@ type Processor struct {
 	pageSz int
 
 	// The steps a defect of the reference may swap for a variant (defects_intake.go).
-	list     func(ctx context.Context, filter string) ([]fitconnect.SubmissionRef, error)
-	openData func(jwe string, v *verified) ([]byte, bool)
-	save     func(sub store.Submission, createCase bool) (store.Submission, error)
+	list      func(ctx context.Context, filter string) ([]fitconnect.SubmissionRef, error)
+	openData  func(jwe string, v *verified) ([]byte, bool)
+	save      func(sub store.Submission, createCase bool) (store.Submission, error)
+	validData func(want DataSchema, root fields.Root, raw []byte, v *verified) bool
+	// dataSyntax is the problem named for data that is not well-formed.
+	dataSyntax string
 
 	mu      sync.Mutex // one poll round at a time
 	trigger chan struct{}
@@ -110,6 +116,7 @@ func New(cfg Config, client *fitconnect.Client, st *store.Store, opts ...Option)
 	}
 	p.mapper = fields.New(mapperOptions(cfg.Defects)...)
 	p.list, p.openData, p.save = p.listAll, p.decryptData, p.store.Save
+	p.validData, p.dataSyntax = p.validAgainstDeclared, ProblemSyntaxViolation
 	withDefectVariants(p)
 	return p
 }
@@ -568,17 +575,57 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 		root, err := fields.XMLRoot(raw)
 		if err != nil {
 			if !d.On("skip-data-schema-check") {
-				v.add(ProblemSyntaxViolation, "data", err.Error())
+				v.add(p.dataSyntax, "data", err.Error())
 			}
 			return
 		}
-		if !d.On("skip-data-schema-check") && known && (root.Local != want.RootLocal || root.Space != want.RootSpace) {
-			v.add(ProblemSchemaViolation, "data", fmt.Sprintf("root element {%s}%s is not {%s}%s", root.Space, root.Local, want.RootSpace, want.RootLocal))
+		if !d.On("skip-data-schema-check") && known && !p.validData(want, root, raw, v) {
 			return
 		}
 		fieldsOut, _ = p.mapper.FromXML(raw)
 	}
 	v.fields = fieldsOut
+}
+
+// validAgainstDeclared checks XML data against the submission schema the metadata declares:
+// its root element, then its XSD.
+func (p *Processor) validAgainstDeclared(want DataSchema, root fields.Root, raw []byte, v *verified) bool {
+	if root.Local != want.RootLocal || root.Space != want.RootSpace {
+		v.add(ProblemSchemaViolation, "data", fmt.Sprintf("root element {%s}%s is not {%s}%s", root.Space, root.Local, want.RootSpace, want.RootLocal))
+		return false
+	}
+	return p.skipped(stepDataXSD) || p.validXML(want, raw, v)
+}
+
+// validXML validates XML data against the XSD of its submission schema: data libxml2 cannot
+// parse is a syntax problem, data it finds invalid a schema-violation.
+func (p *Processor) validXML(ds DataSchema, raw []byte, v *verified) bool {
+	x := p.cfg.DataXSDs[ds.URI]
+	if x == nil {
+		v.add(ProblemTechnicalError, "data", "no XSD loaded for submission schema "+ds.URI)
+		return false
+	}
+	err := x.Validate(raw)
+	var nw *xsd.NotWellFormedError
+	var inv *xsd.InvalidError
+	switch {
+	case err == nil:
+		return true
+	case errors.As(err, &nw):
+		v.add(p.dataSyntax, "data", "data is "+nw.Error())
+	case errors.As(err, &inv):
+		v.add(ProblemSchemaViolation, "data", "data is "+truncate(inv.Error(), 500))
+	default:
+		v.add(ProblemTechnicalError, "data", err.Error())
+	}
+	return false
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }
 
 func (p *Processor) checkAttachment(ctx context.Context, fs fitconnect.Submission, id string, meta Metadata, metaAtts map[string]int,

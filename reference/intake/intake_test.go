@@ -11,6 +11,7 @@ import (
 	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/store"
+	"github.com/konform/konform/reference/xsd"
 )
 
 type harness struct {
@@ -49,8 +50,12 @@ func (h *harness) open(defectList string, opts ...Option) {
 	}
 	h.t.Cleanup(func() { st.Close() })
 	h.st = st
+	toy, err := xsd.Load("testdata/toy-antrag.xsd")
+	if err != nil {
+		h.t.Fatal(err)
+	}
 	h.proc = New(Config{DestinationID: testDestination, DecryptionKey: encKey, SigningKey: sigKey, MetadataSchema: schema,
-		Services: []string{testService}, Defects: d}, h.zd.client(testSecret), st, append([]Option{WithBooker(h.books)}, opts...)...)
+		DataXSDs: map[string]*xsd.Schema{XBauAntrag0200.URI: toy}, Services: []string{testService}, Defects: d}, h.zd.client(testSecret), st, append([]Option{WithBooker(h.books)}, opts...)...)
 }
 
 func (h *harness) poll() error { return h.proc.Poll(context.Background()) }
@@ -136,7 +141,9 @@ func TestRejections(t *testing.T) {
 			m["contentStructure"].(map[string]any)["data"].(map[string]any)["submissionSchema"] = map[string]any{"schemaUri": "urn:example:other", "mimeType": "application/xml"}
 		}}, ProblemUnsupportedSchema, "data", "accept-unsupported-schema"},
 		{"wrong root", spec{data: []byte(`<x:other xmlns:x="http://www.xleitstelle.de/xbau/2/3/1"><a>1</a></x:other>`)}, ProblemSchemaViolation, "data", "skip-data-schema-check"},
+		{"foreign root", spec{data: []byte(`<other xmlns="urn:example:not-xbau"><a>1</a></other>`)}, ProblemSchemaViolation, "data", "xsd-by-root-element"},
 		{"not well-formed", spec{data: []byte(`<x:baugenehmigung.antrag.0200 xmlns:x="http://www.xleitstelle.de/xbau/2/3/1"><a>`)}, ProblemSyntaxViolation, "data", "skip-data-schema-check"},
+		{"not valid against the XSD", spec{data: []byte(`<x:baugenehmigung.antrag.0200 xmlns:x="http://www.xleitstelle.de/xbau/2/3/1"><a/></x:baugenehmigung.antrag.0200>`)}, ProblemSchemaViolation, "data", "skip-data-xsd-validation"},
 		{"attachment missing in metadata", spec{attachments: [][]byte{pdfContent}, meta: func(m map[string]any) {
 			m["contentStructure"].(map[string]any)["attachments"] = []any{}
 		}}, ProblemAttachmentsMismatch, "attachment:", "skip-attachment-consistency-check"},

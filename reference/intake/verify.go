@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/store"
+	"github.com/konform/konform/reference/xsd"
 )
 
 // Problem names under https://schema.fitko.de/fit-connect/events/problems/.
@@ -145,24 +147,26 @@ type DataSchema struct {
 	MimeType  string
 	RootLocal string
 	RootSpace string
+	// XSD is the schema file inside the specs folder (KONFORM_REFERENCE_SCHEMA_DIR).
+	XSD string
 }
 
-// XBauAntrag0200 is XBau 2.3.1 baugenehmigung.antrag.0200 as XML. Without cgo the reference
-// cannot run an XSD validator; it checks well-formedness, the root element and its namespace.
+// XBauAntrag0200 is XBau 2.3.1 baugenehmigung.antrag.0200 as XML.
 var XBauAntrag0200 = DataSchema{
 	URI:       "urn:xoev-de:bmk:standard:xbau_2.3.1#baugenehmigung.antrag.0200",
 	MimeType:  "application/xml",
 	RootLocal: "baugenehmigung.antrag.0200",
 	RootSpace: "http://www.xleitstelle.de/xbau/2/3/1",
+	XSD:       "xbau-2.3.1/xsd_dev/xbau-nachrichten-baugenehmigung.xsd",
 }
 
-// XBauAnzeige0600 is XBau 2.3.1 genehmigungsfreistellung.anzeige.0600 as XML, checked like
-// XBauAntrag0200.
+// XBauAnzeige0600 is XBau 2.3.1 genehmigungsfreistellung.anzeige.0600 as XML.
 var XBauAnzeige0600 = DataSchema{
 	URI:       "urn:xoev-de:bmk:standard:xbau_2.3.1#genehmigungsfreistellung.anzeige.0600",
 	MimeType:  "application/xml",
 	RootLocal: "genehmigungsfreistellung.anzeige.0600",
 	RootSpace: "http://www.xleitstelle.de/xbau/2/3/1",
+	XSD:       "xbau-2.3.1/xsd_dev/xbau-nachrichten-genehmigungsfreistellung.xsd",
 }
 
 // DataSchemas lists every submission schema the reference reads.
@@ -176,4 +180,18 @@ func readable(uri, mimeType string) (DataSchema, bool) {
 		}
 	}
 	return DataSchema{}, false
+}
+
+// LoadDataXSDs compiles the XSD of every submission schema from a folder laid out like the
+// specs folder, keyed by schema URI.
+func LoadDataXSDs(dir string) (map[string]*xsd.Schema, error) {
+	out := map[string]*xsd.Schema{}
+	for _, ds := range DataSchemas {
+		s, err := xsd.Load(filepath.Join(dir, ds.XSD))
+		if err != nil {
+			return nil, fmt.Errorf("submission schema %s: %w", ds.URI, err)
+		}
+		out[ds.URI] = s
+	}
+	return out, nil
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/runenv"
+	"github.com/konform/konform/schemas"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
 )
@@ -111,7 +113,6 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		{"FC-RCV-030", sender.BreakDataHash, "hash-mismatch", fixed("data"), nil},
 		{"FC-RCV-031", sender.BreakAttachmentHash, "hash-mismatch", firstAttachment, nil},
 		{"FC-RCV-032", sender.BreakMetadataSchema, "schema-violation", fixed("metadata"), nil},
-		{"FC-RCV-033", sender.BreakDataSchema, "schema-violation", fixed("data"), foreignRoot},
 		{"FC-RCV-034", sender.BreakCiphertext, "encryption-issue", fixed("data"), nil},
 		{"FC-RCV-035", sender.BreakWrongKey, "encryption-issue", fixed("data"), nil},
 		{"FC-RCV-036", sender.BreakAttachmentMissing, "attachments-mismatch", func(r sender.Result) string { return "attachment:" + r.MetadataOnlyAttachmentID }, nil},
@@ -119,6 +120,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		{"FC-RCV-038", sender.BreakSchemaURI, "unsupported-schema", fixed("data"), nil},
 		{"FC-RCV-039", sender.BreakMetadataVersion, "unsupported-schema", fixed("metadata"), nil},
 		{"FC-RCV-040", sender.BreakServiceType, "unsupported-service", fixed("metadata"), nil},
+		{"FC-RCV-043", sender.BreakDataMalformed, "syntax-violation", fixed("data"), nil},
 	}
 	for _, rj := range rejections {
 		check.It(rj.id, func(ctx SpecContext) {
@@ -127,6 +129,17 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			expectRejected(ctx, env, res, rj.problem, rj.instance(res))
 		})
 	}
+
+	check.It("FC-RCV-033", func(ctx SpecContext) {
+		env := runenv.Current()
+		// Right root, invalid against the XSD: only a receiver that validates catches it. A
+		// foreign root: only one that validates against the declared schema, not the one the
+		// data's root names, catches it.
+		invalid := sendBroken(ctx, env, sender.BreakDataInvalid, nil)
+		foreign := sendBroken(ctx, env, sender.BreakDataSchema, foreignRoot)
+		expectRejected(ctx, env, invalid, "schema-violation", "data")
+		expectRejected(ctx, env, foreign, "schema-violation", "data")
+	})
 
 	check.It("FC-RCV-042", func(ctx SpecContext) {
 		env := runenv.Current()
@@ -320,8 +333,10 @@ func mustFixture(env *runenv.Env, id string) fixtures.Fixture {
 // sendBroken sends the fixture with one deliberate defect.
 func sendBroken(ctx context.Context, env *runenv.Env, b sender.Breakage, change func(*sender.Submission)) sender.Result {
 	GinkgoHelper()
-	sub := drive.Submission(env, mustFixture(env, withAttachment))
+	f := mustFixture(env, withAttachment)
+	sub := drive.Submission(env, f)
 	sub.Break = b
+	confirmBrokenData(env, f, sub.Data, b)
 	if change != nil {
 		change(&sub)
 	}
@@ -335,6 +350,38 @@ func sendBroken(ctx context.Context, env *runenv.Env, b sender.Breakage, change 
 	Expect(err).NotTo(HaveOccurred(), "sending a submission with breakage %s", b)
 	AddReportEntry("breakage", b.String())
 	return res
+}
+
+// confirmBrokenData makes sure with the kit's own XSD validation that the data a breakage of the
+// data's content sends is what the check claims: invalid against the fixture's XSD, and
+// well-formed (BreakDataInvalid) or not (BreakDataMalformed).
+func confirmBrokenData(env *runenv.Env, f fixtures.Fixture, data sender.Part, b sender.Breakage) {
+	GinkgoHelper()
+	var broken sender.Part
+	var err error
+	switch b {
+	case sender.BreakDataInvalid:
+		broken, err = sender.WithUnexpectedElement(data)
+	case sender.BreakDataMalformed:
+		broken, err = sender.Malformed(data)
+	default:
+		return
+	}
+	check.KitExpect(err == nil, "breaking the data of fixture %s: %v", f.Manifest.ID, err)
+	check.KitExpect(env.SchemasDir != "", "no official schemas directory for this run (--schemas): the kit cannot confirm that the %s data is invalid", b)
+	rc, err := broken.Open()
+	check.KitExpect(err == nil, "reading the %s data: %v", b, err)
+	doc, err := io.ReadAll(rc)
+	rc.Close()
+	check.KitExpect(err == nil, "reading the %s data: %v", b, err)
+	xsd := filepath.Join(env.SchemasDir, f.Manifest.XSD)
+	errs, err := schemas.ValidateXML(xsd, doc)
+	check.KitExpect(err == nil, "validating the %s data against %s: %v", b, xsd, err)
+	check.KitExpect(len(errs) > 0, "the %s data is valid against %s", b, xsd)
+	malformed := strings.HasPrefix(errs[0].Message, "not well-formed XML")
+	check.KitExpect(malformed == (b == sender.BreakDataMalformed), "the %s data is not broken as claimed: %v", b, errs)
+	check.KitExpect(!strings.Contains(fmt.Sprint(errs), "validation root"), "the %s data lost its root element: %v", b, errs)
+	AddReportEntry("what the kit's validation finds in the sent data", fmt.Sprint(errs))
 }
 
 // expectRejected judges the SUT's decision on a broken submission: one reject-submission
