@@ -83,6 +83,25 @@ func DockerAvailable(ctx context.Context) error {
 	return nil
 }
 
+// ImagePresent reports, before anything of a run starts, whether the local Docker engine has the
+// image: nothing is pulled, so a missing image is the user's to build or load.
+func ImagePresent(ctx context.Context, ref string) error {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	cli, err := testcontainers.NewDockerClientWithOpts(cctx)
+	if err != nil {
+		return envErr("no Docker engine: %v", err)
+	}
+	defer cli.Close()
+	if _, err := cli.ImageInspect(cctx, ref); err != nil {
+		if strings.Contains(strings.ToLower(err.Error()), "no such image") || strings.Contains(strings.ToLower(err.Error()), "not found") {
+			return fmt.Errorf("%w: --sut-image %s: the local Docker engine has no such image; nothing is pulled, so build or load it first (docker build -t %s …, docker load)", ErrUsage, ref, ref)
+		}
+		return envErr("inspecting image %s: %v", ref, err)
+	}
+	return nil
+}
+
 // NewDocker connects to the Docker engine. moduleRoot is the Konform source tree the images are
 // built from.
 func NewDocker(ctx context.Context, runID, workDir, moduleRoot string) (*DockerRuntime, error) {

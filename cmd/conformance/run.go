@@ -28,6 +28,7 @@ import (
 	"github.com/konform/konform/report"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/runtime"
+	"github.com/konform/konform/specs"
 	"github.com/konform/konform/suites/check"
 	"github.com/konform/konform/suites/drive"
 
@@ -140,10 +141,32 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 	}
 	if o.schemas == "" {
 		o.schemas = defaultSchemas()
-	} else if st, err := os.Stat(o.schemas); err != nil || !st.IsDir() {
-		return o, usageError{fmt.Sprintf("--schemas %s: not a folder", o.schemas)}
+	}
+	if o.schemas == "" {
+		return o, usageError{"the run needs the official schemas: pass --schemas DIR (a folder laid out like the official sets: fit-connect/, xbau-2.3.1/xsd_dev/, xfinanz-3.1.0/)"}
+	}
+	if err := specs.CheckLayout(o.schemas); err != nil {
+		return o, usageError{"--schemas " + err.Error()}
+	}
+	if err := checkWritable(o.out); err != nil {
+		return o, usageError{fmt.Sprintf("--out %s: %v", o.out, err)}
 	}
 	return o, nil
+}
+
+// checkWritable makes sure the report folder can be written before anything of the run starts,
+// so that no result is lost at the end.
+func checkWritable(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create the report folder: %w", err)
+	}
+	f, err := os.CreateTemp(dir, ".konform-write-check-*")
+	if err != nil {
+		return fmt.Errorf("the report folder is not writable: %w", err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
 }
 
 // filter is the Ginkgo label filter of a run: the profiles, and the user's filter.
@@ -341,6 +364,13 @@ func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, in
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return nil, exitEnvironment
+	}
+	if o.sutImage != "" {
+		if err := runtime.ImagePresent(ctx, o.sutImage); err != nil {
+			fmt.Fprintf(stderr, "conformance: %v\n", err)
+			os.RemoveAll(workDir)
+			return nil, codeFor(err)
+		}
 	}
 	rt, err := chooseRuntime(ctx, o, workDir, stderr)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/report"
+	"github.com/konform/konform/runtime"
 	"github.com/konform/konform/suites/check"
 )
 
@@ -70,3 +71,32 @@ func TestInterruptedRunListsEveryCheck(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigurationErrorsComeFirst: a bad report folder, an incomplete schema folder and a
+// missing SUT image are named before anything of the run starts (exit 2).
+func TestConfigurationErrorsComeFirst(t *testing.T) {
+	empty := t.TempDir()
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--out", "/proc/konform-nope"}, "--out /proc/konform-nope"},
+		{[]string{"run", "--schemas", empty}, "xfinanz-3.1.0/xfinanz-nachricht-kasse-import.xsd"},
+	}
+	if runtimeHasDocker() {
+		cases = append(cases, struct {
+			args []string
+			want string
+		}{[]string{"run", "--sut-image", "konform-test-no-such-image:0"}, "no such image"})
+	}
+	for _, c := range cases {
+		start := time.Now()
+		out, code := runCLI(t, 30*time.Second, c.args...)
+		t.Logf("%v: exit %d after %s", c.args, code, time.Since(start).Round(time.Millisecond))
+		if code != exitUsage || !strings.Contains(out, c.want) {
+			t.Errorf("%v: exit %d, want %d naming %q:\n%s", c.args, code, exitUsage, c.want, out)
+		}
+	}
+}
+
+func runtimeHasDocker() bool { return runtime.DockerAvailable(context.Background()) == nil }
