@@ -68,10 +68,14 @@ func init() {
 	tclog.SetDefault(tclog.NewNoopLogger())
 }
 
-// DockerAvailable answers whether a Docker engine answers within a few seconds.
+// DockerAvailable answers whether the Docker engine the user chose (DOCKER_HOST, a Docker
+// context, or the default) answers within a few seconds.
 func DockerAvailable(ctx context.Context) error {
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
+	if err := useChosenEngine(cctx); err != nil {
+		return err
+	}
 	cli, err := testcontainers.NewDockerClientWithOpts(cctx)
 	if err != nil {
 		return envErr("no Docker engine: %v", err)

@@ -513,6 +513,9 @@ func chooseRuntime(ctx context.Context, o runOptions, workDir string, stderr io.
 			if o.sutImage != "" {
 				return nil, fmt.Errorf("%w (--sut-image needs Docker)", err)
 			}
+			if runtime.EngineChosen() {
+				return nil, err
+			}
 			fmt.Fprintf(stderr, "WARNING: %v — using the process runtime: mocks run inside this process, not in containers\n", err)
 			kind = runtime.Process
 		} else {
