@@ -60,6 +60,9 @@ const (
 	GatedPrefix  = "gated: "
 )
 
+// EntryEvidence is the report entry holding a check's exchanges (suites/check).
+const EntryEvidence = "evidence"
+
 // EntryKitFault is the report entry a check adds when the kit, not the SUT, failed
 // (suites/check.KitFault).
 const EntryKitFault = "kit-fault"
@@ -253,8 +256,9 @@ func Write(dir string, r types.Report, meta Meta, selected []string) (Summary, e
 		return Summary{}, fmt.Errorf("creating report folder: %w", err)
 	}
 	s := Summarise(r, meta, selected)
+	r = relative(r)
 	junit := filepath.Join(dir, JUnitFile)
-	if err := reporters.GenerateJUnitReportWithConfig(r, junit, reporters.JunitReportConfig{OmitLeafNodeType: true}); err != nil {
+	if err := writeJUnit(junit, r, s); err != nil {
 		return s, fmt.Errorf("writing JUnit report: %w", err)
 	}
 	js := filepath.Join(dir, JSONFile)

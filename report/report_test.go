@@ -1,7 +1,9 @@
 package report
 
 import (
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -100,5 +102,34 @@ func TestWriteProducesAllReports(t *testing.T) {
 	back, err := ReadSummary(filepath.Join(dir, SummaryFile))
 	if err != nil || back.Must.Passed != 1 || back.Verdict != Passed || back.Meta.Runtime != "process" || len(s.Files) != 3 {
 		t.Fatalf("summary round trip: %+v, %v", back, err)
+	}
+}
+
+func TestJUnitNamesChecksByProfileAndIDWithRelativePaths(t *testing.T) {
+	dir := t.TempDir()
+	sr := spec("SM-PRB-010", types.SpecStateFailed, true, "the SUT speaks contract version \"0\"")
+	sr.LeafNodeText = "SM-PRB-010 the SUT answers the probe with the contract version"
+	sr.LeafNodeLocation = types.CodeLocation{FileName: sourceRoot + "suites/smoke/smoke.go", LineNumber: 26}
+	sr.Failure.Location = sr.LeafNodeLocation
+	sr.ReportEntries = types.ReportEntries{{Name: EntryEvidence, Location: sr.LeafNodeLocation}}
+	unselected := spec("FC-RCV-010", types.SpecStateSkipped, false, "")
+	r := types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr, unselected}}
+	if _, err := Write(dir, r, Meta{}, []string{"SM-PRB-010", "SM-TOK-020"}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, JUnitFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x := string(b)
+	for _, want := range []string{`classname="smoke"`, `name="SM-PRB-010 the SUT answers the probe with the contract version"`, "suites/smoke/smoke.go:26", `name="SM-TOK-020`, "not run: "} {
+		if !strings.Contains(x, want) {
+			t.Errorf("JUnit lacks %q", want)
+		}
+	}
+	for _, not := range []string{sourceRoot, "FC-RCV-010", `name="evidence"`} {
+		if strings.Contains(x, not) {
+			t.Errorf("JUnit holds %q", not)
+		}
 	}
 }

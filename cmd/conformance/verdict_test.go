@@ -17,7 +17,7 @@ import (
 )
 
 func TestKitFaultEntryIsOneName(t *testing.T) {
-	if check.EntryKitFault != report.EntryKitFault || check.NotRunPrefix != report.NotRunPrefix || check.GatedPrefix != report.GatedPrefix {
+	if check.EntryKitFault != report.EntryKitFault || check.EntryEvidence != report.EntryEvidence || check.NotRunPrefix != report.NotRunPrefix || check.GatedPrefix != report.GatedPrefix {
 		t.Fatalf("suites/check and report disagree on the names of kit faults, unrun and gated checks")
 	}
 }
