@@ -80,6 +80,8 @@ type Meta struct {
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM, a CI time-out) before every
 	// selected check ran.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// StoppedBecause says why the run ended before its checks ran (a SUT that never became ready).
+	StoppedBecause string `json:"stoppedBecause,omitempty"`
 }
 
 // Verdict is one check's outcome.
@@ -209,7 +211,10 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 		byID[id] = v
 	}
 	reason := "the run ended before this check ran"
-	if meta.Interrupted {
+	switch {
+	case meta.StoppedBecause != "":
+		reason = GatedPrefix + meta.StoppedBecause
+	case meta.Interrupted:
 		reason = "the run was stopped before this check ran"
 	}
 	for _, id := range selected {

@@ -363,6 +363,13 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	}
 	c, err := d.run(ctx, SUTAlias, image, append(onNetwork(nw, SUTAlias), opts...)...)
 	if err != nil {
+		d.mu.Lock()
+		_, created := d.containers[SUTAlias]
+		d.mu.Unlock()
+		if created && ctx.Err() == nil {
+			// The container was there; it exited or its probe never answered.
+			return nil, fmt.Errorf("%w: %v", ErrSUTNotReady, err)
+		}
 		return nil, err
 	}
 	url, err := externalURL(ctx, c)

@@ -117,9 +117,17 @@ func (p *ProcessRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error
 	return s, nil
 }
 
-// ActorLogs implements Runtime: in-process mocks print nothing of their own; their evidence is
-// the exchange log.
-func (p *ProcessRuntime) ActorLogs(ctx context.Context) map[string][]byte { return nil }
+// ActorLogs implements Runtime: in-process mocks print nothing of their own (their evidence is
+// the exchange log); the reference's output is there, also when it never became ready.
+func (p *ProcessRuntime) ActorLogs(ctx context.Context) map[string][]byte {
+	p.mu.Lock()
+	sut := p.sut
+	p.mu.Unlock()
+	if sut == nil {
+		return nil
+	}
+	return map[string][]byte{"sut": sut.Logs(ctx)}
+}
 
 // Close implements Runtime.
 func (p *ProcessRuntime) Close(ctx context.Context) error {
@@ -277,11 +285,11 @@ func waitReady(ctx context.Context, url string, exited <-chan struct{}) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-exited:
-			return envErr("the SUT exited before its probe answered")
+			return sutErr("the SUT exited before its probe answered")
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
-	return envErr("the SUT's probe did not answer within %s: %v", ReadyTimeout, last)
+	return sutErr("the SUT's probe did not answer within %s: %v", ReadyTimeout, last)
 }
 
 func tail(b []byte, n int) string {

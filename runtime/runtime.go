@@ -79,6 +79,14 @@ type Runtime interface {
 // Docker engine, SUT unreachable, an image that cannot be built.
 var ErrEnvironment = errors.New("environment error")
 
+// ErrSUTNotReady marks a SUT that exited or never answered its probe after start: the vendor's
+// failure, reported as a failed run, not as an environment error.
+var ErrSUTNotReady = errors.New("the SUT did not become ready")
+
+func sutErr(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrSUTNotReady, fmt.Sprintf(format, args...))
+}
+
 func envErr(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrEnvironment, fmt.Sprintf(format, args...))
 }

@@ -217,6 +217,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if st != nil {
 		defer st.close(stderr)
 	}
+	if st != nil && st.notReady != nil {
+		return reportNotReady(o, st, stdout, stderr)
+	}
 	if code != exitPassed {
 		return code
 	}
@@ -307,12 +310,38 @@ func (l *liveSummary) write() report.Summary {
 	return s
 }
 
+// reportNotReady writes the report of a run whose SUT never became ready: the probe check
+// failed with the reason, every other check is not run, the SUT's output is in the logs.
+func reportNotReady(o runOptions, st *stage, stdout, stderr io.Writer) int {
+	now := time.Now().UTC()
+	meta := report.Meta{KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
+		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: now, FinishedAt: now,
+		StoppedBecause: fmt.Sprintf("%s failed: %v", probeCheck, st.notReady)}
+	selected, _ := o.selected()
+	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: probeCheck, LeafNodeLabels: []string{probeCheck}, State: types.SpecStateFailed, NumAttempts: 1}
+	sr.Failure.Message = st.notReady.Error()
+	st.saveEvidence(o.out)
+	sum, err := report.Write(o.out, types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr}}, meta, selected)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitEnvironment
+	}
+	report.Print(stdout, sum)
+	fmt.Fprintf(stderr, "conformance run: %v (its output: %s)\n", st.notReady, filepath.Join(o.out, "logs", "sut.log"))
+	return exitFor(sum.Verdict)
+}
+
+// probeCheck is the check a SUT that never answers its probe fails.
+const probeCheck = "SM-PRB-010"
+
 // stage is a started run: runtime, actors, provisioned SUT.
 type stage struct {
-	rt   runtime.Runtime
-	sut  runtime.SUT
-	prov *provision.Result
-	env  *runenv.Env
+	// notReady is set when the SUT exited or never answered its probe after start.
+	notReady error
+	rt       runtime.Runtime
+	sut      runtime.SUT
+	prov     *provision.Result
+	env      *runenv.Env
 }
 
 func (s *stage) close(stderr io.Writer) {
@@ -414,6 +443,10 @@ func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, in
 		spec.Reference = &runtime.ReferenceSpec{Defects: o.defects, SchemaDir: o.schemas}
 	}
 	sut, err := rt.StartSUT(ctx, spec)
+	if errors.Is(err, runtime.ErrSUTNotReady) {
+		st.notReady = err
+		return st, exitFailed
+	}
 	if err != nil {
 		return fail(err)
 	}

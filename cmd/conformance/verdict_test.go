@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -100,3 +101,40 @@ func TestConfigurationErrorsComeFirst(t *testing.T) {
 }
 
 func runtimeHasDocker() bool { return runtime.DockerAvailable(context.Background()) == nil }
+
+// TestSUTThatNeverBecomesReadyFails: a SUT that exits at start is the vendor's failure: exit 1,
+// a report whose probe check failed and whose other checks are not run, and the SUT's output.
+func TestSUTThatNeverBecomesReadyFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the reference; skipped with -short")
+	}
+	specs := specsDir(t)
+	broken := t.TempDir()
+	if out, err := exec.Command("cp", "-r", specs+"/.", broken).CombinedOutput(); err != nil {
+		t.Fatalf("copying the specs: %v\n%s", err, out)
+	}
+	_ = exec.Command("chmod", "-R", "u+w", broken).Run()
+	// The reference compiles its XSDs at start and exits when one does not compile.
+	xsd := filepath.Join(broken, "xbau-2.3.1", "xsd_dev", "xbau-nachrichten-baugenehmigung.xsd")
+	if err := os.WriteFile(xsd, []byte("<xs:schema broken"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	outDir := t.TempDir()
+	out, code := runCLI(t, 2*time.Minute, "run", "--runtime=process", "--quiet", "--schemas", broken, "--out", outDir)
+	sum, err := report.ReadSummary(filepath.Join(outDir, report.SummaryFile))
+	if code != exitFailed || err != nil || sum.Verdict != report.Failed {
+		t.Fatalf("exit %d, summary %v, verdict %q; want exit 1 and a failed verdict\n%s", code, err, sum.Verdict, out)
+	}
+	for _, v := range sum.Verdicts {
+		want := report.NotRun
+		if v.ID == probeCheck {
+			want = report.Failed
+		}
+		if v.Verdict != want {
+			t.Errorf("%s: %s, want %s", v.ID, v.Verdict, want)
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(outDir, "logs", "sut.log")); err != nil || !strings.Contains(string(b), "does not compile") {
+		t.Errorf("the SUT's output is not in logs/sut.log: %v\n%s", err, b)
+	}
+}
