@@ -14,6 +14,7 @@ import (
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/report"
+	"github.com/konform/konform/suites/check"
 )
 
 // listedCheck is one compiled-in conformance check.
@@ -70,6 +71,7 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 	}
 	var captured types.Report
 	ginkgo.ReportAfterSuite("konform list", func(r ginkgo.Report) { captured = r })
+	check.Register()
 	suiteConfig, reporterConfig := ginkgo.GinkgoConfiguration()
 	suiteConfig.DryRun = true
 	reporterConfig.Succinct = true
