@@ -51,6 +51,8 @@ var All = []Defect{
 	{"first-page-only", "reads only the first page of the submission list"},
 	{"page-by-limit", "asks for pages of 3 and steps the offset by that limit instead of by the count answered, so a server that caps pages smaller makes it skip submissions"},
 	{"skip-authentication-tag-check", "does not compare the authentication tags of the JWEs with those of the submit-submission event"},
+	{"data-hash-mismatch-as-submission", "rejects data whose SHA-512 differs from the metadata hash with problem hash-mismatch, but names instance \"submission\" instead of \"data\""},
+	{"forget-decision-on-dropped-post", "takes a decision post whose connection dropped without an answer for a transaction that never happened: clears the submission's processed mark, keeps the case it filed, and processes the submission, listed again, as a new one (a second case); a refused post (HTTP status) or a crash during the post it handles correctly"},
 	{"skip-data-hash-check", "compares the SHA-512 of the attachments with the metadata, but not that of the data"},
 	{"skip-attachment-hash-check", "compares the SHA-512 of the data with the metadata, but not those of the attachments"},
 	{"skip-gcm-tag-check", "decrypts the data's A256GCM content without verifying its authentication tag, so altered ciphertext becomes altered plaintext instead of an encryption-issue"},

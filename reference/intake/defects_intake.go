@@ -68,6 +68,26 @@ func withDefectVariants(p *Processor) {
 	if d.On("xsd-by-root-element") {
 		p.validData = p.validByRoot
 	}
+	if d.On("data-hash-mismatch-as-submission") {
+		p.dataHashInstance = "submission"
+	}
+	if d.On("forget-decision-on-dropped-post") {
+		p.postFailed = p.forgetOnDroppedPost
+	}
+}
+
+// forgetOnDroppedPost (forget-decision-on-dropped-post) takes a decision post that got no HTTP
+// answer for a transaction that never happened and clears the submission's processed mark: the
+// case it filed stays, and the submission, listed again, is processed as a new one.
+func (p *Processor) forgetOnDroppedPost(sub store.Submission, err error) error {
+	var answered *fitconnect.APIError
+	if errors.As(err, &answered) {
+		return err
+	}
+	if ferr := p.store.Forget(sub.SubmissionID); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return err
 }
 
 // byLimitPageSize is the page size the page-by-limit variant asks for.

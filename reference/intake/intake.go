@@ -84,6 +84,10 @@ type Processor struct {
 	validData func(want DataSchema, root fields.Root, raw []byte, v *verified) bool
 	// dataSyntax is the problem named for data that is not well-formed.
 	dataSyntax string
+	// dataHashInstance is the instance named for a data hash that differs from the metadata.
+	dataHashInstance string
+	// postFailed handles a decision post that failed; it returns the error to report.
+	postFailed func(sub store.Submission, err error) error
 
 	mu      sync.Mutex // one poll round at a time
 	trigger chan struct{}
@@ -117,6 +121,8 @@ func New(cfg Config, client *fitconnect.Client, st *store.Store, opts ...Option)
 	p.mapper = fields.New(mapperOptions(cfg.Defects)...)
 	p.list, p.openData, p.save = p.listAll, p.decryptData, p.store.Save
 	p.validData, p.dataSyntax = p.validAgainstDeclared, ProblemSyntaxViolation
+	p.dataHashInstance = "data"
+	p.postFailed = func(_ store.Submission, err error) error { return err }
 	withDefectVariants(p)
 	return p
 }
@@ -387,7 +393,7 @@ func (p *Processor) finish(ctx context.Context, sub store.Submission) error {
 		err = nil
 	}
 	if err != nil {
-		return fmt.Errorf("post decision for %s: %w", sub.SubmissionID, err)
+		return p.postFailed(sub, fmt.Errorf("post decision for %s: %w", sub.SubmissionID, err))
 	}
 	return p.store.MarkPosted(sub.SubmissionID)
 }
@@ -555,7 +561,7 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 	if !d.On("skip-hash-check") && !p.skipped(stepDataHash) {
 		sum := sha512.Sum512(raw)
 		if h := meta.ContentStructure.Data.Hash; h.Type != "sha512" || !strings.EqualFold(h.Content, hex.EncodeToString(sum[:])) {
-			v.add(ProblemHashMismatch, "data", "SHA-512 of the data differs from the metadata hash")
+			v.add(ProblemHashMismatch, p.dataHashInstance, "SHA-512 of the data differs from the metadata hash")
 		}
 	}
 	want, known := readable(ss.SchemaURI, ss.MimeType)

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/fitconnect"
@@ -58,8 +60,19 @@ func Control(env *runenv.Env) *fitconnect.Control {
 // Probe returns the SUT's probe client.
 func Probe(env *runenv.Env) *probe.Client { return probe.New(env.SUT.ProbeURL()) }
 
-// Submission turns a fixture into a submission to the SUT's destination.
+// Message returns the fixture as one message of the online service. A corpus fixture gets a
+// nachrichtenUUID of its own, as every message a real online service sends has; a fixture that
+// already is a message stays as it is, so sending it twice sends the identical message twice.
+func Message(f fixtures.Fixture) fixtures.Fixture {
+	if f.IsMessage() {
+		return f
+	}
+	return f.WithMessageUUID(uuid.NewString())
+}
+
+// Submission turns a fixture, as a message (Message), into a submission to the SUT's destination.
 func Submission(env *runenv.Env, f fixtures.Fixture) sender.Submission {
+	f = Message(f)
 	m := f.Manifest
 	svc := sender.ServiceType{Name: m.Service.Name, Identifier: m.Service.Identifier}
 	mime := m.DataMimeType

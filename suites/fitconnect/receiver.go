@@ -29,6 +29,8 @@ const (
 	withAttachment = "bg-0200-minimal"
 	// decisionWait bounds how long a spec waits for the SUT's decision on one submission.
 	decisionWait = 60 * time.Second
+	// probeLag bounds how long the probe may lag behind a decision event in the log.
+	probeLag = 10 * time.Second
 )
 
 var _ = check.Profile(2, "FIT-Connect receiver", func() {
@@ -96,9 +98,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			AddReportEntry("authenticationTags (-sender +accept-submission)", d)
 			Fail("accept-submission carries other authenticationTags than the sender's JWEs (-sender +accept-submission):\n" + d)
 		}
-		rec, found, err := drive.Probe(env).Record(ctx, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(found).To(BeTrue())
+		rec := awaitProbeDecision(ctx, env, res.SubmissionID)
 		Expect(rec.Status).To(Equal(contract.StatusAccepted))
 		Expect(rec.Case).NotTo(BeNil(), "an accepted submission becomes a case")
 	})
@@ -171,9 +171,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		res := sendBroken(ctx, env, sender.BreakDataHash, nil)
 		_, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
 		Expect(err).NotTo(HaveOccurred())
-		rec, found, err := p.Record(ctx, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(found).To(BeTrue(), "the probe does not know the decided submission %s", res.SubmissionID)
+		rec := awaitProbeDecision(ctx, env, res.SubmissionID)
 		Expect(rec.Status).To(Equal(contract.StatusRejected))
 		Expect(rec.Case).To(BeNil(), "the rejected submission %s was stored as case %+v", res.SubmissionID, rec.Case)
 		cases, err := p.CasesFor(ctx, res.SubmissionID)
@@ -402,14 +400,21 @@ func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, pro
 		got = append(got, problem{Type: p.Type, Instance: p.Instance})
 	}
 	Expect(got).To(ContainElement(want), "reject-submission must name problem type %s with instance %q", want.Type, want.Instance)
-	// The decision event can be in the log a moment before the SUT has stored that it posted it.
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	rec, found, err := drive.AwaitDecision(pctx, env, res.SubmissionID)
-	Expect(err).NotTo(HaveOccurred())
-	Expect(found || rec.SubmissionID != "").To(BeTrue(), "the probe does not know the rejected submission")
+	rec := awaitProbeDecision(ctx, env, res.SubmissionID)
 	Expect(rec.Status).To(Equal(contract.StatusRejected))
 	Expect(rec.Case).To(BeNil(), "the rejected submission was stored as case %+v", rec.Case)
+}
+
+// awaitProbeDecision returns the probe record of a submission whose decision event is in the
+// log: the event can be there a moment before the SUT has stored that it posted it.
+func awaitProbeDecision(ctx context.Context, env *runenv.Env, submissionID string) contract.Record {
+	GinkgoHelper()
+	pctx, cancel := context.WithTimeout(ctx, probeLag)
+	defer cancel()
+	rec, _, err := drive.AwaitDecision(pctx, env, submissionID)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(rec.SubmissionID).NotTo(BeEmpty(), "the probe does not know the decided submission %s", submissionID)
+	return rec
 }
 
 // describe names decision events with the problems of rejections, for failure messages.

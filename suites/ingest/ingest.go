@@ -119,7 +119,11 @@ var _ = check.Profile(3, "Ingest", func() {
 
 	check.It("IN-CAS-010", func(ctx SpecContext) {
 		env := runenv.Current()
-		ds := push(ctx, env, fxMinimal, fxMinimal)
+		f, err := drive.Fixture(env, fxMinimal)
+		Expect(err).NotTo(HaveOccurred())
+		// The identical message, nachrichtenUUID included, as two submissions.
+		msg := drive.Message(f)
+		ds := []delivery{pushMessage(ctx, env, msg, decisionWait), pushMessage(ctx, env, msg, decisionWait)}
 		for _, d := range ds {
 			Expect(d.problem()).To(BeEmpty())
 		}

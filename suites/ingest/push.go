@@ -75,11 +75,16 @@ func push(ctx context.Context, env *runenv.Env, ids ...string) []delivery {
 
 func pushOne(ctx context.Context, env *runenv.Env, id string, wait time.Duration, change ...func(*sender.Submission)) delivery {
 	f, err := drive.Fixture(env, id)
-	d := delivery{fixture: f}
 	if err != nil {
-		d.err = err
-		return d
+		return delivery{fixture: f, err: err}
 	}
+	return pushMessage(ctx, env, drive.Message(f), wait, change...)
+}
+
+// pushMessage sends the message and waits for the decision; the delivery's fixture is the
+// message, so its expected record names the nachrichtenUUID actually sent.
+func pushMessage(ctx context.Context, env *runenv.Env, f fixtures.Fixture, wait time.Duration, change ...func(*sender.Submission)) delivery {
+	d := delivery{fixture: f}
 	if d.sent, d.err = drive.Send(ctx, env, f, change...); d.err != nil {
 		return d
 	}
