@@ -150,6 +150,11 @@ func listingsSince(ctx context.Context, env *runenv.Env, seq int64) ([]listing, 
 	if err != nil {
 		return nil, err
 	}
+	return listingsIn(ex), nil
+}
+
+// listingsIn returns the SUT's submission listings among ex.
+func listingsIn(ex []recorder.Exchange) []listing {
 	var out []listing
 	for _, e := range ex {
 		if e.Method != "GET" || e.Direction != "inbound" {
@@ -169,7 +174,7 @@ func listingsSince(ctx context.Context, env *runenv.Env, seq int64) ([]listing, 
 		}
 		out = append(out, l)
 	}
-	return out, nil
+	return out
 }
 
 // fetchesOf returns the SUT's requests for the submission (or its attachments) after seq.

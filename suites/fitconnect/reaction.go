@@ -14,6 +14,7 @@ import (
 
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/check"
@@ -107,18 +108,44 @@ func reactionVerdict(c cadence, cb time.Time, fetch *time.Time) string {
 	return ""
 }
 
+// trafficTail keeps the delivery service's recent exchange heads and reads only what is new on
+// each look, so that watching the SUT's cadence costs little however often it looks.
+type trafficTail struct {
+	ex   []recorder.Exchange
+	last int64
+	read bool
+}
+
+// since returns the exchanges after seq, reading from the mock only those it has not seen.
+func (t *trafficTail) since(ctx context.Context, env *runenv.Env, seq int64) ([]recorder.Exchange, error) {
+	if !t.read {
+		t.last, t.read = seq, true
+	}
+	fresh, err := drive.Control(env).Exchanges(ctx, t.last)
+	if err != nil {
+		return nil, err
+	}
+	t.ex = append(t.ex, fresh...)
+	if len(fresh) > 0 {
+		t.last = fresh[len(fresh)-1].Seq
+	}
+	var out []recorder.Exchange
+	for _, e := range t.ex {
+		if e.Seq > seq {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
 // cadenceAfter returns the SUT's quiet cadence whose last round came after the exchange seq,
 // reading earlier rounds from the recent history.
-func cadenceAfter(ctx context.Context, env *runenv.Env, seq int64) (cadence, error) {
-	from := max(seq-historyExchanges, 0)
-	ls, err := listingsSince(ctx, env, from)
+func cadenceAfter(ctx context.Context, env *runenv.Env, tail *trafficTail, seq int64) (cadence, error) {
+	ex, err := tail.since(ctx, env, max(seq-historyExchanges, 0))
 	if err != nil {
 		return cadence{}, err
 	}
-	cbs, err := callbackTimes(ctx, env, from)
-	if err != nil {
-		return cadence{}, err
-	}
+	ls, cbs := listingsIn(ex), callbackTimesIn(ex)
 	var rounds []time.Time
 	fresh := false
 	for _, l := range ls {
@@ -170,6 +197,11 @@ func callbackTimes(ctx context.Context, env *runenv.Env, seq int64) ([]time.Time
 	if err != nil {
 		return nil, err
 	}
+	return callbackTimesIn(ex), nil
+}
+
+// callbackTimesIn returns when the delivery service called the SUT back among ex.
+func callbackTimesIn(ex []recorder.Exchange) []time.Time {
 	var out []time.Time
 	for _, e := range ex {
 		if e.Direction != "outbound" || e.Method != "POST" {
@@ -179,7 +211,7 @@ func callbackTimes(ctx context.Context, env *runenv.Env, seq int64) ([]time.Time
 			out = append(out, e.Time)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // release ends the hold on the SUT's destination and, when callbacks reach the SUT, announces
@@ -216,11 +248,12 @@ func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) 
 func awaitCadence(ctx context.Context, env *runenv.Env) cadence {
 	GinkgoHelper()
 	var cad cadence
+	tail := &trafficTail{}
 	for range placementRounds {
 		start, err := lastSeq(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
-			c, err := cadenceAfter(ctx, env, start)
+			c, err := cadenceAfter(ctx, env, tail, start)
 			g.Expect(err).NotTo(HaveOccurred())
 			cad = c
 		}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(50*time.Millisecond).Should(Succeed(),
