@@ -76,6 +76,13 @@ var All = []Defect{
 	{"store-pdf-only", "stores only the PDF attachments and no fields"},
 	{"lose-attachments-after-10", "stores only the first 10 attachments of a submission"},
 	{"lose-large-attachment", "drops attachments larger than 32 MiB"},
+	{"drop-codelist-attributes", "drops the code-list attributes listURI and listVersionID of coded values; the codes stay"},
+	{"latin1-free-text", "stores free-text paragraphs (textabsatz) through a Latin-1 column: characters outside Latin-1 become '?'; names and other fields stay as sent"},
+	{"first-anzeigender-only", "stores only the first of several applicants of a Genehmigungsfreistellung (anzeigender); several antragsteller it keeps"},
+	{"raw-message-field", "keeps the whole XML message as one more field (rohnachricht) beside the fields"},
+	{"lose-image-attachments", "drops attachments of an image MIME type (image/*)"},
+	{"forget-on-503", "takes a 503 answer to its decision post for \"submission gone\" and clears the submission's processed mark: listed again, it becomes a second case"},
+	{"mark-posted-before-post", "marks a decision posted when it stores it, before the post, and sets the mark back when the post fails, but not when a shutdown cuts the post off: after the restart the decision is never posted"},
 }
 
 // Set is the set of defects switched on.

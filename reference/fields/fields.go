@@ -26,6 +26,8 @@ type Mapper struct {
 	latin1             bool
 	maxLen             int
 	firstOnly          map[string]bool
+	// post runs over the mapped record and the data it came from.
+	post []func(out map[string]string, data []byte)
 }
 
 // Option configures a Mapper.
@@ -154,6 +156,7 @@ func (m *Mapper) FromXML(data []byte) (map[string]string, error) {
 	out := map[string]string{}
 	m.walk(top, top.name, out)
 	m.renormalise(out)
+	m.postProcess(out, data)
 	return out, nil
 }
 
@@ -203,6 +206,7 @@ func (m *Mapper) FromJSON(data []byte) (map[string]string, error) {
 	out := map[string]string{}
 	m.walkJSON(v, "", out)
 	m.renormalise(out)
+	m.postProcess(out, data)
 	return out, nil
 }
 

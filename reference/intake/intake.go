@@ -124,6 +124,7 @@ func New(cfg Config, client *fitconnect.Client, st *store.Store, opts ...Option)
 	p.dataHashInstance = "data"
 	p.postFailed = func(_ store.Submission, err error) error { return err }
 	withDefectVariants(p)
+	withIngestDefectVariants(p)
 	return p
 }
 
@@ -144,6 +145,7 @@ func mapperOptions(d defects.Set) []fields.Option {
 	if d.On("first-applicant-only") {
 		o = append(o, fields.WithSingle("antragsteller"))
 	}
+	o = append(o, ingestDefectOptions(d)...)
 	return append(o, unicodeDefectOptions(d)...)
 }
 
@@ -343,7 +345,7 @@ func (p *Processor) keep(v *verified, sub *store.Submission) error {
 		if p.cfg.Defects.On("lose-large-attachment") && a.size > 32<<20 {
 			continue
 		}
-		if pdfOnly && a.mimeType != "application/pdf" {
+		if pdfOnly && a.mimeType != "application/pdf" || dropsAttachment(p.cfg.Defects, a) {
 			continue
 		}
 		f, err := os.Open(a.plainPath)

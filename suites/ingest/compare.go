@@ -37,15 +37,16 @@ type fieldMismatch struct {
 type fieldComparison struct {
 	Checked    int
 	Mismatches []fieldMismatch
-	// Extra lists paths the SUT reports that the message does not have; only filled when the
-	// comparison covers every field.
+	// Extra lists paths the SUT reports that the message does not have, as far as the
+	// comparison judges them.
 	Extra []string
 	Diff  string
 }
 
-// compareFields compares the fields the filter selects. With exact, the record must hold no
-// further fields either.
-func compareFields(want, got map[string]string, keep fieldFilter, exact bool) fieldComparison {
+// compareFields compares the sent fields keep selects with the stored ones; values that differ
+// only by Unicode normalisation count as stored (IN-FLD-020 judges that). Stored fields the
+// message does not have count as wrong when extra selects them (nil: none does).
+func compareFields(want, got map[string]string, keep, extra fieldFilter) fieldComparison {
 	var c fieldComparison
 	w := map[string]string{}
 	g := map[string]string{}
@@ -59,16 +60,14 @@ func compareFields(want, got map[string]string, keep fieldFilter, exact bool) fi
 		if ok {
 			g[p] = gv
 		}
-		if !ok || gv != v {
+		if !ok || norm.NFC.String(gv) != norm.NFC.String(v) {
 			c.Mismatches = append(c.Mismatches, fieldMismatch{Path: p, Want: v, Got: gv, Present: ok})
 		}
 	}
-	if exact {
-		for p, v := range got {
-			if _, ok := want[p]; !ok {
-				g[p] = v
-				c.Extra = append(c.Extra, p)
-			}
+	for p, v := range got {
+		if _, sent := want[p]; !sent && extra != nil && extra(p, v) {
+			g[p] = v
+			c.Extra = append(c.Extra, p)
 		}
 	}
 	sort.Slice(c.Mismatches, func(i, j int) bool { return c.Mismatches[i].Path < c.Mismatches[j].Path })

@@ -11,11 +11,11 @@ import (
 
 func TestCompareFieldsExact(t *testing.T) {
 	want := map[string]string{"r/a": "Müller", "r/b[1]": "x", "r/b[2]": "y"}
-	c := compareFields(want, map[string]string{"r/a": "Müller", "r/b[1]": "x", "r/b[2]": "y"}, allFields, true)
+	c := compareFields(want, map[string]string{"r/a": "Müller", "r/b[1]": "x", "r/b[2]": "y"}, allFields, allFields)
 	if !c.ok() || c.Checked != 3 || c.Diff != "" {
 		t.Fatalf("identical maps: %+v", c)
 	}
-	c = compareFields(want, map[string]string{"r/a": "Müller", "r/b[1]": "x", "r/blob": "<r/>"}, allFields, true)
+	c = compareFields(want, map[string]string{"r/a": "Müller", "r/b[1]": "x", "r/blob": "<r/>"}, allFields, allFields)
 	if c.ok() || len(c.Mismatches) != 1 || c.Mismatches[0].Path != "r/b[2]" || c.Mismatches[0].Present {
 		t.Fatalf("missing field not found: %+v", c)
 	}
@@ -32,9 +32,9 @@ func TestCompareFieldsExact(t *testing.T) {
 }
 
 func TestCompareFieldsFilteredIgnoresOthers(t *testing.T) {
-	want := map[string]string{"r/a": "e\u0301", "r/b": "plain"}
-	got := map[string]string{"r/a": "é", "r/c": "ignored"}
-	c := compareFields(want, got, func(_, v string) bool { return !isASCII(v) }, false)
+	want := map[string]string{"r/a": "e\u0301x", "r/b": "plain"}
+	got := map[string]string{"r/a": "éy", "r/c": "ignored"}
+	c := compareFields(want, got, func(_, v string) bool { return !isASCII(v) }, nil)
 	if c.Checked != 1 || len(c.Mismatches) != 1 || len(c.Extra) != 0 {
 		t.Fatalf("%+v", c)
 	}
@@ -43,6 +43,36 @@ func TestCompareFieldsFilteredIgnoresOthers(t *testing.T) {
 		if !strings.Contains(s, part) {
 			t.Errorf("mismatch text %q lacks %s", s, part)
 		}
+	}
+}
+
+func TestCompareFieldsLeavesNormalisationAlone(t *testing.T) {
+	c := compareFields(map[string]string{"r/a": "e\u0301"}, map[string]string{"r/a": "é"}, allFields, allFields)
+	if !c.ok() {
+		t.Fatalf("a value differing only by normalisation is IN-FLD-020's: %+v", c)
+	}
+}
+
+func TestAspects(t *testing.T) {
+	for _, tc := range []struct {
+		path, value string
+		want        aspect
+	}{
+		{"m/antragsteller[2]/anschrift/zusatz", "Hinterhaus", aspectOptional},
+		{"m/antragsteller[2]/name/name", "Nguyễn", aspectLaterApplicant},
+		{"m/anzeigender[2]/name/name", "Søren", aspectLaterApplicant},
+		{"m/antragsteller[1]/name/name", "Müller", aspectBase},
+		{"m/bauherr[2]/name/name", "Nguyễn", aspectNonLatin},
+		{"m/textabsatz", strings.Repeat("a", 256), aspectLong},
+		{"m/@listURI", "urn:x", aspectBase},
+	} {
+		if got := sentAspect(tc.path, tc.value); got != tc.want {
+			t.Errorf("%s = %q: aspect %v, want %v", tc.path, tc.value, got, tc.want)
+		}
+	}
+	if storedAspect("m/x", "<?xml version=\"1.0\"?><m/>") != aspectDocument || storedAspect("m/x", "") != aspectOptional ||
+		storedAspect("m/zusatz", "x") != aspectOptional || storedAspect("m/x", "y") != aspectBase {
+		t.Error("stored fields the message does not have go to the wrong check")
 	}
 }
 
