@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"os"
 	"sort"
 	"time"
 
@@ -20,9 +21,13 @@ func moduleRoot() (string, bool) {
 	return root, err == nil
 }
 
-// defaultSchemas returns $KONFORM_SPECS, or ../shared/specs beside the source tree, or "".
+// defaultSchemas returns $KONFORM_SPECS, or ../shared/specs beside the source tree, or the
+// folder `schemas fetch` fills when it exists, or "". A set $KONFORM_SPECS is never passed over.
 func defaultSchemas() string {
 	if d, ok := specs.Dir(); ok {
+		return d
+	}
+	if d, ok := specs.UserDir(); ok && os.Getenv(specs.EnvVar) == "" {
 		return d
 	}
 	return ""

@@ -17,10 +17,11 @@ import (
 
 const fixturesUsage = `usage:
   conformance fixtures list [--dir DIR]
-  conformance fixtures validate --schemas DIR [--dir DIR]
+  conformance fixtures validate [--schemas DIR] [--dir DIR]
 
 --dir      fixture corpus (default: the built-in fixtures/xoev)
---schemas  folder holding the official schema sets, e.g. xbau-2.3.1/xsd_dev/...
+--schemas  folder holding the official schema sets, e.g. xbau-2.3.1/xsd_dev/... (default: $KONFORM_SPECS,
+           ../shared/specs beside the source tree, or the folder "conformance schemas fetch" fills)
 exit codes: 0 all valid, 1 invalid fixture, 2 usage error
 `
 
@@ -140,7 +141,10 @@ func fixturesValidate(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if *specs == "" {
-		fmt.Fprintf(stderr, "fixtures validate: --schemas DIR is required\n%s", fixturesUsage)
+		*specs = defaultSchemas()
+	}
+	if *specs == "" {
+		fmt.Fprintf(stderr, "fixtures validate: --schemas DIR is required (or fetch them: conformance schemas fetch)\n%s", fixturesUsage)
 		return 2
 	}
 	if st, err := os.Stat(*specs); err != nil || !st.IsDir() {

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/specs"
 	"github.com/konform/konform/specs/specstest"
 )
 
@@ -36,6 +37,8 @@ func TestFixturesList(t *testing.T) {
 }
 
 func TestFixturesUsageErrors(t *testing.T) {
+	// Without --schemas, validate falls back on $KONFORM_SPECS; one that does not exist leaves it none.
+	t.Setenv(specs.EnvVar, filepath.Join(t.TempDir(), "nope"))
 	for _, args := range [][]string{
 		{},
 		{"frobnicate"},

@@ -54,11 +54,14 @@ usage:
   conformance mocks up [--runtime auto|docker|process] [--sut-url URL] [--env-file FILE]
   conformance selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]
   conformance fixtures list [--dir DIR]
-  conformance fixtures validate --schemas DIR [--dir DIR]
+  conformance fixtures validate [--schemas DIR] [--dir DIR]
+  conformance schemas fetch [--dir DIR] [--manifest FILE]
   conformance list [--json]
   conformance version
 
 Without --sut-image or --sut-url, run tests the built-in reference Fachverfahren.
+schemas fetch downloads the official schemas (pinned by SHA-256) into the folder --schemas
+defaults to ($XDG_DATA_HOME/konform/schemas or ~/.local/share/konform/schemas).
 
 A run's verdict rests on its MUST checks (SHOULD checks are reported beside it):
   passed      every selected MUST check ran and passed            exit 0
@@ -91,6 +94,8 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return runFixtures(args[1:], stdout, stderr)
 	case "list":
 		return cmdList(args[1:], stdout, stderr)
+	case "schemas":
+		return cmdSchemas(args[1:], stdout, stderr)
 	case "reference":
 		return cmdReference(args[1:], stderr)
 	case "version":

@@ -73,7 +73,7 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles to run")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MUST && !SM-DST-030'")
 	fs.StringVar(&o.out, "out", "conformance-report", "folder for the reports")
-	fs.StringVar(&o.schemas, "schemas", "", "folder of the official schemas (default: $KONFORM_SPECS or ../shared/specs beside the source tree)")
+	fs.StringVar(&o.schemas, "schemas", "", "folder of the official schemas (default: $KONFORM_SPECS, ../shared/specs beside the source tree, or the folder `schemas fetch` fills)")
 	fs.StringVar(&o.fixtures, "fixtures", "", "fixture folder (default: the built-in corpus)")
 	defects := fs.String("reference-defects", "", "switch on named defects of the built-in reference (used by selftest)")
 	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this file instead of generating one (used by selftest)")

@@ -28,7 +28,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	fs.SetOutput(stderr)
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles")
 	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "folder for each run's reports")
-	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS or ../shared/specs)")
+	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder `schemas fetch` fills)")
 	parallel := fs.Int("parallel", 4, "runs at a time")
 	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll interval handed to the reference in every run")
 	if err := fs.Parse(args); err != nil {
