@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/konform/konform/contract"
+	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/reference/fields"
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/store"
@@ -22,34 +23,98 @@ import (
 // verification steps and calls its swappable steps through the Processor; which defect drops a
 // step or swaps in a variant is decided here only.
 
-// Verification steps a defect can drop.
+// Steps of the clean path a defect can drop.
 const (
 	stepAuthTags            = "authentication tags against submit-submission"
 	stepMetadataVersion     = "metadata version"
+	stepMetadataSchema      = "metadata against its JSON schema"
+	stepServiceServed       = "service served by the destination"
+	stepAttachmentSet       = "attachment set of metadata and submission"
 	stepDataHash            = "data hash"
 	stepAttachmentHash      = "attachment hash"
 	stepMissingAttachments  = "attachments of the metadata missing in the submission"
 	stepUnlistedAttachments = "attachments of the submission missing in the metadata"
+	stepSchemaSupported     = "submission schema announced by the destination"
+	stepDataSchema          = "data against its submission schema (well-formed, root, XSD)"
 	stepDataXSD             = "data against the XSD of its submission schema"
+	stepEventLogSignatures  = "signatures of the delivery service's SETs"
+	stepRedeliveryIndex     = "idempotency index of decided submissions"
+	stepDestinationFilter   = "own destination only"
+	stepFollowPages         = "every page of the submission list"
+	stepNoCaseForRejected   = "no case for a rejected submission"
 )
 
-// stepDefects names, per step, the defect that drops it.
-var stepDefects = map[string]string{
-	stepAuthTags:            "skip-authentication-tag-check",
-	stepMetadataVersion:     "accept-any-metadata-version",
-	stepDataHash:            "skip-data-hash-check",
-	stepAttachmentHash:      "skip-attachment-hash-check",
-	stepMissingAttachments:  "ignore-missing-attachment",
-	stepUnlistedAttachments: "accept-unlisted-attachment",
-	stepDataXSD:             "skip-data-xsd-validation",
+// stepDefects names, per step, the defects that drop it.
+var stepDefects = map[string][]string{
+	stepAuthTags:            {"skip-authentication-tag-check"},
+	stepMetadataVersion:     {"accept-any-metadata-version"},
+	stepMetadataSchema:      {"skip-metadata-schema-check"},
+	stepServiceServed:       {"accept-unsupported-service"},
+	stepAttachmentSet:       {"skip-attachment-consistency-check"},
+	stepDataHash:            {"skip-data-hash-check", "skip-hash-check"},
+	stepAttachmentHash:      {"skip-attachment-hash-check", "skip-hash-check"},
+	stepMissingAttachments:  {"ignore-missing-attachment"},
+	stepUnlistedAttachments: {"accept-unlisted-attachment"},
+	stepSchemaSupported:     {"accept-unsupported-schema"},
+	stepDataSchema:          {"skip-data-schema-check"},
+	stepDataXSD:             {"skip-data-xsd-validation"},
+	stepEventLogSignatures:  {"trust-forged-events"},
+	stepRedeliveryIndex:     {"no-dedupe-on-redelivery"},
+	stepDestinationFilter:   {"poll-foreign-destination"},
+	stepFollowPages:         {"first-page-only"},
+	stepNoCaseForRejected:   {"store-rejected-as-case"},
 }
 
-// skipped reports whether a defect switched on drops the verification step.
-func (p *Processor) skipped(step string) bool { return p.cfg.Defects.On(stepDefects[step]) }
+// skipped reports whether a defect switched on drops the step.
+func (p *Processor) skipped(step string) bool {
+	for _, name := range stepDefects[step] {
+		if p.cfg.Defects.On(name) {
+			return true
+		}
+	}
+	return false
+}
 
 // withDefectVariants swaps in the defective variants of the steps whose defects are on.
 func withDefectVariants(p *Processor) {
 	d := p.cfg.Defects
+	if d.On("accept-wrong-authentication-tags") {
+		p.acceptTags = func(t fitconnect.AuthenticationTags) fitconnect.AuthenticationTags {
+			t.Metadata, t.Data = t.Data, t.Metadata
+			return t
+		}
+	}
+	if d.On("reject-wrong-problem-type") {
+		p.rejectProblems = func(problems []store.Problem) []store.Problem {
+			for i := range problems {
+				problems[i].Type = fitconnect.ProblemPrefix + ProblemTechnicalError
+				problems[i].Title = problemTitles[ProblemTechnicalError]
+				problems[i].Instance = "submission"
+			}
+			return problems
+		}
+	}
+	if d.On("dedupe-by-message-uuid") {
+		p.opensCase = func(sub store.Submission) (bool, error) {
+			seen, err := p.seenMessage(sub)
+			return !seen, err
+		}
+	}
+	if d.On("store-pdf-only") {
+		p.storedFields = func(map[string]string) map[string]string { return nil }
+	}
+	keeps := p.keepsAttachment
+	p.keepsAttachment = func(i int, a plainAttachment) bool {
+		switch {
+		case d.On("store-pdf-only") && a.mimeType != "application/pdf",
+			d.On("lose-attachments-after-10") && i >= 10,
+			d.On("lose-large-attachment") && a.size > 32<<20,
+			dropsAttachment(d, a):
+			return false
+		}
+		return keeps(i, a)
+	}
+	p.storedName = func(name string) string { return storedFilename(name, d) }
 	if d.On("page-by-limit") {
 		p.list = p.listByLimit
 	}
@@ -212,4 +277,60 @@ func (p *Processor) FetchAnnounced(ctx context.Context, body []byte) {
 		}
 	}
 	p.Trigger()
+}
+
+func mapperOptions(d defects.Set) []fields.Option {
+	var o []fields.Option
+	if d.On("drop-optional-element") {
+		o = append(o, fields.WithoutSuffixElements())
+	}
+	if d.On("unicode-normalize") {
+		o = append(o, fields.WithNFC())
+	}
+	if d.On("latin1-roundtrip") {
+		o = append(o, fields.WithLatin1Column())
+	}
+	if d.On("truncate-long-text") {
+		o = append(o, fields.WithMaxLength(255))
+	}
+	if d.On("first-applicant-only") {
+		o = append(o, fields.WithSingle("antragsteller"))
+	}
+	o = append(o, ingestDefectOptions(d)...)
+	return append(o, unicodeDefectOptions(d)...)
+}
+
+// seenMessage reports whether a case already holds a submission with the same XBau
+// nachrichtenUUID (the dedupe-by-message-uuid defect keys idempotency on it).
+func (p *Processor) seenMessage(sub store.Submission) (bool, error) {
+	uuid := messageUUID(sub.Fields)
+	if uuid == "" {
+		return false, nil
+	}
+	cases, err := p.store.Cases()
+	if err != nil {
+		return false, err
+	}
+	for _, c := range cases {
+		if c.SubmissionID == sub.SubmissionID {
+			continue
+		}
+		other, err := p.store.Get(c.SubmissionID)
+		if err != nil {
+			return false, err
+		}
+		if messageUUID(other.Fields) == uuid {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func messageUUID(fields map[string]string) string {
+	for k, v := range fields {
+		if strings.HasSuffix(k, "/identifikation.nachricht/nachrichtenUUID") {
+			return v
+		}
+	}
+	return ""
 }

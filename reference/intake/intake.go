@@ -88,6 +88,17 @@ type Processor struct {
 	dataHashInstance string
 	// postFailed handles a decision post that failed; it returns the error to report.
 	postFailed func(sub store.Submission, err error) error
+	// acceptTags are the authentication tags an accept-submission names.
+	acceptTags func(fitconnect.AuthenticationTags) fitconnect.AuthenticationTags
+	// rejectProblems are the problems a reject-submission names.
+	rejectProblems func([]store.Problem) []store.Problem
+	// opensCase says whether an accepted submission opens a case of its own.
+	opensCase func(sub store.Submission) (bool, error)
+	// storedFields are the fields kept of an accepted submission's data.
+	storedFields func(map[string]string) map[string]string
+	// keepsAttachment says whether the i-th attachment is kept, under which file name.
+	keepsAttachment func(i int, a plainAttachment) bool
+	storedName      func(filename string) string
 
 	mu      sync.Mutex // one poll round at a time
 	trigger chan struct{}
@@ -123,30 +134,15 @@ func New(cfg Config, client *fitconnect.Client, st *store.Store, opts ...Option)
 	p.validData, p.dataSyntax = p.validAgainstDeclared, ProblemSyntaxViolation
 	p.dataHashInstance = "data"
 	p.postFailed = func(_ store.Submission, err error) error { return err }
+	p.acceptTags = func(t fitconnect.AuthenticationTags) fitconnect.AuthenticationTags { return t }
+	p.rejectProblems = func(pr []store.Problem) []store.Problem { return pr }
+	p.opensCase = func(store.Submission) (bool, error) { return true, nil }
+	p.storedFields = func(f map[string]string) map[string]string { return f }
+	p.keepsAttachment = func(int, plainAttachment) bool { return true }
+	p.storedName = func(name string) string { return name }
 	withDefectVariants(p)
 	withIngestDefectVariants(p)
 	return p
-}
-
-func mapperOptions(d defects.Set) []fields.Option {
-	var o []fields.Option
-	if d.On("drop-optional-element") {
-		o = append(o, fields.WithoutSuffixElements())
-	}
-	if d.On("unicode-normalize") {
-		o = append(o, fields.WithNFC())
-	}
-	if d.On("latin1-roundtrip") {
-		o = append(o, fields.WithLatin1Column())
-	}
-	if d.On("truncate-long-text") {
-		o = append(o, fields.WithMaxLength(255))
-	}
-	if d.On("first-applicant-only") {
-		o = append(o, fields.WithSingle("antragsteller"))
-	}
-	o = append(o, ingestDefectOptions(d)...)
-	return append(o, unicodeDefectOptions(d)...)
 }
 
 // Trigger asks for a poll round as soon as possible (a valid callback arrived).
@@ -179,15 +175,14 @@ func (p *Processor) Run(ctx context.Context, interval time.Duration) {
 func (p *Processor) Poll(ctx context.Context) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	// Without the idempotency index, pending decisions are not known: the buggy variant
-	// only sees the submission again when it is listed again.
-	if !p.cfg.Defects.On("no-dedupe-on-redelivery") {
+	// Decisions stored but not yet posted (a crash, a failed post) are posted again first.
+	if !p.skipped(stepRedeliveryIndex) {
 		if err := p.repostPending(ctx); err != nil {
 			p.log.Warn("re-posting pending decisions", "error", err.Error())
 		}
 	}
 	filter := p.cfg.DestinationID
-	if p.cfg.Defects.On("poll-foreign-destination") {
+	if p.skipped(stepDestinationFilter) {
 		filter = ""
 	}
 	refs, err := p.list(ctx, filter)
@@ -215,7 +210,7 @@ func (p *Processor) listAll(ctx context.Context, filter string) ([]fitconnect.Su
 		}
 		refs = append(refs, page.Submissions...)
 		offset += len(page.Submissions)
-		if p.cfg.Defects.On("first-page-only") || len(page.Submissions) == 0 || offset >= page.TotalCount {
+		if p.skipped(stepFollowPages) || len(page.Submissions) == 0 || offset >= page.TotalCount {
 			return refs, nil
 		}
 	}
@@ -239,7 +234,7 @@ func (p *Processor) repostPending(ctx context.Context) error {
 }
 
 func (p *Processor) own(destinationID string) bool {
-	return destinationID == p.cfg.DestinationID || p.cfg.Defects.On("poll-foreign-destination")
+	return destinationID == p.cfg.DestinationID || p.skipped(stepDestinationFilter)
 }
 
 func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) error {
@@ -247,7 +242,7 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 		p.log.Warn("listed submission of another destination ignored", "submissionId", ref.SubmissionID, "destinationId", ref.DestinationID)
 		return nil
 	}
-	if !p.cfg.Defects.On("no-dedupe-on-redelivery") {
+	if !p.skipped(stepRedeliveryIndex) {
 		state, err := p.store.State(ref.SubmissionID)
 		if err != nil {
 			return err
@@ -290,22 +285,12 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 		if err := p.keep(v, &sub); err != nil {
 			return err
 		}
-		tags := v.tags
-		if p.cfg.Defects.On("accept-wrong-authentication-tags") {
-			tags.Metadata, tags.Data = tags.Data, tags.Metadata
-		}
+		tags := p.acceptTags(v.tags)
 		sub.Event, err = fitconnect.SignEvent(p.cfg.SigningKey, p.cfg.DestinationID, fs.SubmissionID, fs.CaseID, fitconnect.EventAcceptSubmission,
 			fitconnect.TagsPayload{AuthenticationTags: &tags}, p.now())
 	} else {
 		sub.Decision = contract.StatusRejected
-		sub.Problems = v.problems
-		if p.cfg.Defects.On("reject-wrong-problem-type") {
-			for i := range sub.Problems {
-				sub.Problems[i].Type = fitconnect.ProblemPrefix + ProblemTechnicalError
-				sub.Problems[i].Title = problemTitles[ProblemTechnicalError]
-				sub.Problems[i].Instance = "submission"
-			}
-		}
+		sub.Problems = p.rejectProblems(v.problems)
 		entries := make([]fitconnect.ProblemEntry, len(sub.Problems))
 		for i, pr := range sub.Problems {
 			entries[i] = fitconnect.ProblemEntry{Type: pr.Type, Title: pr.Title, Detail: pr.Detail, Instance: pr.Instance}
@@ -316,13 +301,11 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 	if err != nil {
 		return err
 	}
-	createCase := accepted || p.cfg.Defects.On("store-rejected-as-case")
-	if accepted && p.cfg.Defects.On("dedupe-by-message-uuid") {
-		seen, err := p.seenMessage(sub)
-		if err != nil {
+	createCase := accepted || p.skipped(stepNoCaseForRejected)
+	if accepted {
+		if createCase, err = p.opensCase(sub); err != nil {
 			return err
 		}
-		createCase = !seen
 	}
 	sub, err = p.save(sub, createCase)
 	if err != nil {
@@ -334,18 +317,9 @@ func (p *Processor) process(ctx context.Context, ref fitconnect.SubmissionRef) e
 
 // keep moves the accepted content into the store: fields and attachment files.
 func (p *Processor) keep(v *verified, sub *store.Submission) error {
-	pdfOnly := p.cfg.Defects.On("store-pdf-only")
-	if !pdfOnly {
-		sub.Fields = v.fields
-	}
+	sub.Fields = p.storedFields(v.fields)
 	for i, a := range v.attachments {
-		if p.cfg.Defects.On("lose-attachments-after-10") && i >= 10 {
-			break
-		}
-		if p.cfg.Defects.On("lose-large-attachment") && a.size > 32<<20 {
-			continue
-		}
-		if pdfOnly && a.mimeType != "application/pdf" || dropsAttachment(p.cfg.Defects, a) {
+		if !p.keepsAttachment(i, a) {
 			continue
 		}
 		f, err := os.Open(a.plainPath)
@@ -357,7 +331,7 @@ func (p *Processor) keep(v *verified, sub *store.Submission) error {
 		if err != nil {
 			return err
 		}
-		sub.Attachments = append(sub.Attachments, store.Attachment{AttachmentID: a.id, Filename: storedFilename(a.filename, p.cfg.Defects),
+		sub.Attachments = append(sub.Attachments, store.Attachment{AttachmentID: a.id, Filename: p.storedName(a.filename),
 			MimeType: a.mimeType, Purpose: a.purpose, SHA512: sha, Size: size})
 	}
 	return nil
@@ -429,7 +403,6 @@ func (v *verified) add(name, instance, detail string) {
 // submission could not be checked now (network, disk) and is retried later.
 func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*verified, error) {
 	v := &verified{}
-	d := p.cfg.Defects
 	v.tags = fitconnect.AuthenticationTags{Metadata: fitconnect.AuthTag(fs.EncryptedMetadata), Attachments: map[string]string{}}
 	if fs.EncryptedData != "" {
 		v.tags.Data = fitconnect.AuthTag(fs.EncryptedData)
@@ -455,7 +428,7 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 	}
 	meta, err := decodeMetadata(rawMeta)
 	if err != nil {
-		if !d.On("skip-metadata-schema-check") {
+		if !p.skipped(stepMetadataSchema) {
 			v.add(ProblemSchemaViolation, "metadata", err.Error())
 			return v, nil
 		}
@@ -465,7 +438,7 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 		v.add(ProblemUnsupportedSchema, "metadata", fmt.Sprintf("metadata schema %q is not supported (supported: %s)", meta.Schema, MetadataSchemaV100URI))
 		return v, nil
 	}
-	if !d.On("skip-metadata-schema-check") {
+	if !p.skipped(stepMetadataSchema) {
 		if err := validateAgainst(p.cfg.MetadataSchema, rawMeta); err != nil {
 			v.add(ProblemSchemaViolation, "metadata", err.Error())
 			return v, nil
@@ -484,7 +457,7 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 
 	// Service.
 	served, schemas := p.served(ctx, fs.DestinationID)
-	if !d.On("accept-unsupported-service") {
+	if !p.skipped(stepServiceServed) {
 		if !served[fs.ServiceType.Identifier] {
 			v.add(ProblemUnsupportedService, "submission", fmt.Sprintf("service %q is not served by this destination", fs.ServiceType.Identifier))
 		} else if meta.PublicServiceType != nil && meta.PublicServiceType.Identifier != fs.ServiceType.Identifier {
@@ -497,7 +470,7 @@ func (p *Processor) verify(ctx context.Context, fs fitconnect.Submission) (*veri
 	for i, a := range meta.ContentStructure.Attachments {
 		metaAtts[a.AttachmentID] = i
 	}
-	if !d.On("skip-attachment-consistency-check") {
+	if !p.skipped(stepAttachmentSet) {
 		subAtts := map[string]bool{}
 		for _, id := range fs.Attachments {
 			subAtts[id] = true
@@ -550,7 +523,6 @@ func (p *Processor) decryptData(jwe string, v *verified) ([]byte, bool) {
 }
 
 func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas map[string]bool, v *verified) {
-	d := p.cfg.Defects
 	ss := meta.ContentStructure.Data.SubmissionSchema
 	if fs.EncryptedData == "" {
 		v.add(ProblemMissingData, "data", "the submission carries no data")
@@ -560,14 +532,14 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 	if !ok {
 		return
 	}
-	if !d.On("skip-hash-check") && !p.skipped(stepDataHash) {
+	if !p.skipped(stepDataHash) {
 		sum := sha512.Sum512(raw)
 		if h := meta.ContentStructure.Data.Hash; h.Type != "sha512" || !strings.EqualFold(h.Content, hex.EncodeToString(sum[:])) {
 			v.add(ProblemHashMismatch, p.dataHashInstance, "SHA-512 of the data differs from the metadata hash")
 		}
 	}
 	want, known := readable(ss.SchemaURI, ss.MimeType)
-	if !d.On("accept-unsupported-schema") && (!known || !schemas[ss.SchemaURI+" "+ss.MimeType]) {
+	if !p.skipped(stepSchemaSupported) && (!known || !schemas[ss.SchemaURI+" "+ss.MimeType]) {
 		v.add(ProblemUnsupportedSchema, "data", fmt.Sprintf("submission schema %q (%s) is not supported", ss.SchemaURI, ss.MimeType))
 		return
 	}
@@ -575,19 +547,19 @@ func (p *Processor) checkData(fs fitconnect.Submission, meta Metadata, schemas m
 	if ss.MimeType == "application/json" {
 		var err error
 		fieldsOut, err = p.mapper.FromJSON(raw)
-		if err != nil && !d.On("skip-data-schema-check") {
+		if err != nil && !p.skipped(stepDataSchema) {
 			v.add(ProblemSyntaxViolation, "data", err.Error())
 			return
 		}
 	} else {
 		root, err := fields.XMLRoot(raw)
 		if err != nil {
-			if !d.On("skip-data-schema-check") {
+			if !p.skipped(stepDataSchema) {
 				v.add(p.dataSyntax, "data", err.Error())
 			}
 			return
 		}
-		if !d.On("skip-data-schema-check") && known && !p.validData(want, root, raw, v) {
+		if !p.skipped(stepDataSchema) && known && !p.validData(want, root, raw, v) {
 			return
 		}
 		fieldsOut, _ = p.mapper.FromXML(raw)
@@ -681,7 +653,7 @@ func (p *Processor) checkAttachment(ctx context.Context, fs fitconnect.Submissio
 	if i, ok := metaAtts[id]; ok {
 		ma := meta.ContentStructure.Attachments[i]
 		pa.filename, pa.mimeType, pa.purpose = ma.Filename, ma.MimeType, ma.Purpose
-		if !p.cfg.Defects.On("skip-hash-check") && !p.skipped(stepAttachmentHash) && (ma.Hash.Type != "sha512" || !strings.EqualFold(ma.Hash.Content, hex.EncodeToString(h.Sum(nil)))) {
+		if !p.skipped(stepAttachmentHash) && (ma.Hash.Type != "sha512" || !strings.EqualFold(ma.Hash.Content, hex.EncodeToString(h.Sum(nil)))) {
 			v.add(ProblemHashMismatch, inst, "SHA-512 of the attachment differs from the metadata hash")
 		}
 	}
@@ -700,7 +672,7 @@ func (p *Processor) checkEventLog(ctx context.Context, fs fitconnect.Submission,
 	if err != nil {
 		return nil, fmt.Errorf("event log of case %s: %w", fs.CaseID, err)
 	}
-	trust := p.cfg.Defects.On("trust-forged-events")
+	trust := p.skipped(stepEventLogSignatures)
 	var keys jose.JSONWebKeySet
 	if !trust {
 		keys, err = p.client.DeliveryServiceKeys(ctx)
@@ -773,39 +745,4 @@ func (p *Processor) served(ctx context.Context, destinationID string) (map[strin
 		schemas[ds.URI+" "+ds.MimeType] = true
 	}
 	return svc, schemas
-}
-
-// seenMessage reports whether a case already holds a submission with the same XBau
-// nachrichtenUUID (the dedupe-by-message-uuid defect keys idempotency on it).
-func (p *Processor) seenMessage(sub store.Submission) (bool, error) {
-	uuid := messageUUID(sub.Fields)
-	if uuid == "" {
-		return false, nil
-	}
-	cases, err := p.store.Cases()
-	if err != nil {
-		return false, err
-	}
-	for _, c := range cases {
-		if c.SubmissionID == sub.SubmissionID {
-			continue
-		}
-		other, err := p.store.Get(c.SubmissionID)
-		if err != nil {
-			return false, err
-		}
-		if messageUUID(other.Fields) == uuid {
-			return true, nil
-		}
-	}
-	return false, nil
-}
-
-func messageUUID(fields map[string]string) string {
-	for k, v := range fields {
-		if strings.HasSuffix(k, "/identifikation.nachricht/nachrichtenUUID") {
-			return v
-		}
-	}
-	return ""
 }
