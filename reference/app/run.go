@@ -57,11 +57,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	defer st.Close()
 
-	secret := cfg.ClientSecret
-	if cfg.Defects.On("token-wrong-credentials") {
-		secret += "-"
-	}
-	client := fitconnect.New(cfg.SubmissionAPIURL, cfg.TokenURL, cfg.ClientID, secret)
+	client := fitconnect.New(cfg.SubmissionAPIURL, cfg.TokenURL, cfg.ClientID, clientSecret(cfg.ClientSecret, cfg.Defects))
 
 	var booking BookingModule
 	if NewBookingModule != nil {
@@ -79,25 +75,12 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
 		MetadataSchema: schema, DataXSDs: xsds, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
 
-	info := contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion}
-	if cfg.Defects.On("probe-wrong-contract-version") {
-		info.ContractVersion = "0"
-	}
+	info := probeInfo(contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion}, cfg.Defects)
 	probeOpts := []probe.Option{probe.WithInfo(info), probe.WithLogger(logger.With("module", "probe"))}
 	if booking != nil {
 		probeOpts = append(probeOpts, probe.WithBookings(booking.Bookings))
 	}
-	var cbOpts []callback.Option
-	cbOpts = append(cbOpts, callback.WithLogger(logger.With("module", "callback")))
-	if cfg.Defects.On("callback-no-hmac-check") {
-		cbOpts = append(cbOpts, callback.WithoutHMACCheck())
-	}
-	if cfg.Defects.On("callback-stale-timestamp-accepted") {
-		cbOpts = append(cbOpts, callback.WithoutTimestampCheck())
-	}
-	if cfg.Defects.On("callback-ignored") {
-		cbOpts = append(cbOpts, callback.WithoutTrigger())
-	}
+	cbOpts := []callback.Option{callback.WithLogger(logger.With("module", "callback"))}
 	mux := http.NewServeMux()
 	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
 	mux.Handle(contract.CallbackPath, callbackRoute(cfg.Defects, callback.New(cfg.CallbackSecret, proc.Trigger, append(cbOpts, callbackVariants(cfg.Defects, proc)...)...)))
