@@ -29,7 +29,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles")
 	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "folder for each run's reports")
 	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder `schemas fetch` fills)")
-	parallel := fs.Int("parallel", 4, "runs at a time")
+	parallel := fs.Int("parallel", 10, "runs at a time (a run mostly waits on the reference's poll cadence, so runs overlap well even on 2 cores)")
 	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll interval handed to the reference in every run")
 	if err := fs.Parse(args); err != nil {
 		return helpOrUsage(err)
