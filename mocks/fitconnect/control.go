@@ -80,6 +80,7 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("PUT "+DestinationsPath+"/{id}/hold", s.ctlHold)
 	mux.HandleFunc("PUT "+ListingPath, s.ctlListing)
 	mux.HandleFunc("GET "+SubmissionsPath, s.ctlSubmissions)
+	mux.HandleFunc("GET "+SubmissionsPath+"/{id}", s.ctlSubmission)
 	mux.HandleFunc("POST "+CallbacksPath, s.ctlCallback)
 	mux.HandleFunc("POST "+CasesPath+"/{caseId}/events", s.ctlInjectEvent)
 	mux.HandleFunc("POST "+SubmissionsPath+"/{id}/submit-tags", s.ctlTamperSubmitTags)
@@ -283,24 +284,45 @@ func (s *Server) Snapshot() []SubmissionState {
 	defer s.mu.Unlock()
 	out := []SubmissionState{}
 	for _, id := range s.order {
-		sub := s.submissions[id]
-		st := SubmissionState{ID: sub.id, DestinationID: sub.destinationID, CaseID: sub.caseID, State: sub.state,
-			Sender: sub.sender, ServiceType: sub.serviceType, CallbackURL: sub.callbackURL, CreatedAt: sub.createdAt,
-			SubmittedAt: sub.submittedAt, Held: sub.held, Attachments: []AttachmentState{}, Events: []EventRecord{}}
-		for _, a := range sub.announced {
-			f, ok := sub.uploaded[a]
-			st.Attachments = append(st.Attachments, AttachmentState{ID: a, Uploaded: ok, Size: f.size})
-		}
-		if c := s.cases[sub.caseID]; c != nil {
-			for _, e := range c.events {
-				if e.Subject == "submission:"+sub.id || (e.Injected && e.Subject == "") {
-					st.Events = append(st.Events, e.EventRecord)
-				}
-			}
-		}
-		out = append(out, st)
+		out = append(out, s.stateOf(s.submissions[id]))
 	}
 	return out
+}
+
+// ctlSubmission answers the mock's view of one submission: what a judge waiting on it reads,
+// without the whole run's submissions each time.
+func (s *Server) ctlSubmission(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	sub, ok := s.submissions[r.PathValue("id")]
+	var st SubmissionState
+	if ok {
+		st = s.stateOf(sub)
+	}
+	s.mu.Unlock()
+	if !ok {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no submission " + r.PathValue("id")})
+		return
+	}
+	writeJSON(w, http.StatusOK, st)
+}
+
+// stateOf is the view of one submission; s.mu is held.
+func (s *Server) stateOf(sub *submission) SubmissionState {
+	st := SubmissionState{ID: sub.id, DestinationID: sub.destinationID, CaseID: sub.caseID, State: sub.state,
+		Sender: sub.sender, ServiceType: sub.serviceType, CallbackURL: sub.callbackURL, CreatedAt: sub.createdAt,
+		SubmittedAt: sub.submittedAt, Held: sub.held, Attachments: []AttachmentState{}, Events: []EventRecord{}}
+	for _, a := range sub.announced {
+		f, ok := sub.uploaded[a]
+		st.Attachments = append(st.Attachments, AttachmentState{ID: a, Uploaded: ok, Size: f.size})
+	}
+	if c := s.cases[sub.caseID]; c != nil {
+		for _, e := range c.events {
+			if e.Subject == "submission:"+sub.id || (e.Injected && e.Subject == "") {
+				st.Events = append(st.Events, e.EventRecord)
+			}
+		}
+	}
+	return st
 }
 
 // ctlHold holds back the destination's submissions submitted from now on — not listed, not
@@ -443,6 +465,13 @@ func (c *Control) AddDestination(ctx context.Context, d Destination) error {
 // SetDestinationStatus changes a destination's status.
 func (c *Control) SetDestinationStatus(ctx context.Context, id, status string) error {
 	return c.do(ctx, http.MethodPut, DestinationsPath+"/"+url.PathEscape(id)+"/status", map[string]string{"status": status}, nil)
+}
+
+// Submission returns the mock's view of one submission.
+func (c *Control) Submission(ctx context.Context, id string) (SubmissionState, error) {
+	var out SubmissionState
+	err := c.do(ctx, http.MethodGet, SubmissionsPath+"/"+url.PathEscape(id), nil, &out)
+	return out, err
 }
 
 // Submissions returns the mock's view of every submission.

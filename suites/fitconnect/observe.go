@@ -35,16 +35,7 @@ type authTags struct {
 
 // submissionState returns the delivery service's view of one submission.
 func submissionState(ctx context.Context, env *runenv.Env, id string) (fitconnect.SubmissionState, error) {
-	all, err := drive.Control(env).Submissions(ctx)
-	if err != nil {
-		return fitconnect.SubmissionState{}, err
-	}
-	for _, s := range all {
-		if s.ID == id {
-			return s, nil
-		}
-	}
-	return fitconnect.SubmissionState{}, fmt.Errorf("the delivery service has no submission %s", id)
+	return drive.Control(env).Submission(ctx, id)
 }
 
 // eventsOf returns the submission's events of the given type, in log order.

@@ -148,13 +148,9 @@ var _ = check.Profile(4, "HKR payment", func() {
 		_, err = awaitSettled(ctx, env, p, true)
 		Expect(err).NotTo(HaveOccurred())
 		Eventually(func(g Gomega) {
-			subs, err := drive.Control(env).Submissions(ctx)
+			sub, err := drive.Control(env).Submission(ctx, p.SubmissionID)
 			g.Expect(err).NotTo(HaveOccurred())
-			for _, s := range subs {
-				if s.ID == p.SubmissionID {
-					g.Expect(s.State).NotTo(Equal("submitted"), "the SUT has not yet posted its decision again after the reset")
-				}
-			}
+			g.Expect(sub.State).NotTo(Equal("submitted"), "the SUT has not yet posted its decision again after the reset")
 		}).WithContext(ctx).WithTimeout(settleTimeout).WithPolling(500 * time.Millisecond).Should(Succeed())
 		ex, err := drive.Control(env).Exchanges(ctx, 0)
 		Expect(err).NotTo(HaveOccurred())

@@ -100,18 +100,13 @@ func pushMessage(ctx context.Context, env *runenv.Env, f fixtures.Fixture, wait 
 // rejectPayload returns the payload of the SUT's reject-submission event as the delivery
 // service holds it: the problems with their details.
 func rejectPayload(ctx context.Context, env *runenv.Env, submissionID string) string {
-	subs, err := drive.Control(env).Submissions(ctx)
+	sub, err := drive.Control(env).Submission(ctx, submissionID)
 	if err != nil {
 		return ""
 	}
-	for _, s := range subs {
-		if s.ID != submissionID {
-			continue
-		}
-		for _, e := range s.Events {
-			if strings.HasSuffix(e.Event, "/reject-submission") {
-				return clip(string(e.Payload), 1500)
-			}
+	for _, e := range sub.Events {
+		if strings.HasSuffix(e.Event, "/reject-submission") {
+			return clip(string(e.Payload), 1500)
 		}
 	}
 	return ""
