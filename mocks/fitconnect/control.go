@@ -33,6 +33,7 @@ const (
 	CallbacksPath    = recorder.ControlPrefix + "callbacks"
 	CasesPath        = recorder.ControlPrefix + "cases"
 	FaultsPath       = recorder.ControlPrefix + "faults"
+	HeldPath         = recorder.ControlPrefix + "held"
 	SigningKeyPath   = recorder.ControlPrefix + "signing-key"
 	ListingPath      = recorder.ControlPrefix + "listing"
 )
@@ -85,6 +86,7 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("POST "+CasesPath+"/{caseId}/events", s.ctlInjectEvent)
 	mux.HandleFunc("POST "+SubmissionsPath+"/{id}/submit-tags", s.ctlTamperSubmitTags)
 	mux.HandleFunc("POST "+FaultsPath, s.ctlAddFault)
+	mux.HandleFunc("GET "+HeldPath, s.ctlHeld)
 	mux.HandleFunc("GET "+SigningKeyPath, func(w http.ResponseWriter, r *http.Request) {
 		if s.signing == nil {
 			controlFail(w, http.StatusServiceUnavailable, "no signing key: "+fmt.Sprint(s.initErr))

@@ -2,6 +2,7 @@ package fitconnect
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -89,6 +90,7 @@ func (s *Server) applyFault(w http.ResponseWriter, r *http.Request, f *Fault) bo
 	case FaultDelay:
 		recorder.Note(r, fmt.Sprintf("fault: delayed %d ms", f.DelayMS))
 		readAhead(r)
+		defer s.hold(r)()
 		select {
 		case <-time.After(time.Duration(f.DelayMS) * time.Millisecond):
 		case <-r.Context().Done():
@@ -120,3 +122,44 @@ type readCloser struct {
 }
 
 func (rc readCloser) Close() error { return rc.c.Close() }
+
+// HeldRequest is a request a delay fault holds right now.
+type HeldRequest struct {
+	Method string    `json:"method"`
+	Path   string    `json:"path"`
+	Since  time.Time `json:"since"`
+}
+
+// hold records r as held until the returned func is called.
+func (s *Server) hold(r *http.Request) func() {
+	s.mu.Lock()
+	if s.held == nil {
+		s.held = map[*http.Request]HeldRequest{}
+	}
+	s.held[r] = HeldRequest{Method: r.Method, Path: r.URL.Path, Since: time.Now().UTC()}
+	s.mu.Unlock()
+	return func() {
+		s.mu.Lock()
+		delete(s.held, r)
+		s.mu.Unlock()
+	}
+}
+
+// ctlHeld answers the requests a delay fault holds right now: a judge waits on a SUT's post
+// being in flight instead of guessing when it is.
+func (s *Server) ctlHeld(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	out := []HeldRequest{}
+	for _, h := range s.held {
+		out = append(out, h)
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+// Held returns the requests a delay fault holds right now.
+func (c *Control) Held(ctx context.Context) ([]HeldRequest, error) {
+	var out []HeldRequest
+	err := c.do(ctx, http.MethodGet, HeldPath, nil, &out)
+	return out, err
+}

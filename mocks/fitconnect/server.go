@@ -66,8 +66,9 @@ type Server struct {
 	order        []string
 	cases        map[string]*caseLog
 	faults       []*Fault
-	holds        map[string]bool // destinations whose new submissions are held back
-	maxPage      int             // cap of a submission listing page (0: none)
+	held         map[*http.Request]HeldRequest // requests a delay fault holds right now
+	holds        map[string]bool               // destinations whose new submissions are held back
+	maxPage      int                           // cap of a submission listing page (0: none)
 
 	wg      sync.WaitGroup
 	stop    chan struct{}

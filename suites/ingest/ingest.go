@@ -276,8 +276,14 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 		cancel()
 		Expect(err).NotTo(HaveOccurred())
 		Expect(found).To(BeTrue(), "the SUT never took in submission %s", sent.SubmissionID)
-		// The SUT posts its decision right after it shows the submission; the delivery service
-		// holds that post. Whether it was in flight is confirmed from the recorded traffic below.
+		// The SUT posts its decision after it shows the submission; the delivery service holds
+		// that post. The restart comes once the post is held, and the recorded traffic below
+		// confirms that it was in flight across the restart.
+		Eventually(func(g Gomega) {
+			held, err := ctl.Held(ctx)
+			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(held).To(ContainElement(HaveField("Path", eventsPath)), "the SUT has not posted its decision on %s yet", sent.SubmissionID)
+		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(100*time.Millisecond).Should(Succeed())
 		restartAt := time.Now().UTC()
 		if err := env.SUT.Restart(ctx); err != nil {
 			if errors.Is(err, runenv.ErrNotSupported) {
