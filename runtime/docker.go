@@ -97,8 +97,14 @@ func ImagePresent(ctx context.Context, ref string) error {
 		return envErr("no Docker engine: %v", err)
 	}
 	defer cli.Close()
-	if _, err := cli.ImageInspect(cctx, ref); err != nil {
-		if strings.Contains(strings.ToLower(err.Error()), "no such image") || strings.Contains(strings.ToLower(err.Error()), "not found") {
+	return inspectImage(cctx, cli, ref)
+}
+
+// inspectImage reports whether the engine has the image: a missing one is the user's to build
+// or load (a usage error), since nothing is pulled.
+func inspectImage(ctx context.Context, cli *testcontainers.DockerClient, ref string) error {
+	if _, err := cli.ImageInspect(ctx, ref); err != nil {
+		if msg := strings.ToLower(err.Error()); strings.Contains(msg, "no such image") || strings.Contains(msg, "not found") {
 			return fmt.Errorf("%w: --sut-image %s: the local Docker engine has no such image; nothing is pulled, so build or load it first (docker build -t %s …, docker load)", ErrUsage, ref, ref)
 		}
 		return envErr("inspecting image %s: %v", ref, err)
@@ -384,10 +390,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 }
 
 func (d *DockerRuntime) imageExists(ctx context.Context, image string) error {
-	if _, err := d.cli.ImageInspect(ctx, image); err != nil {
-		return envErr("SUT image %q is not in the local Docker engine (nothing is pulled; build or load it first): %v", image, err)
-	}
-	return nil
+	return inspectImage(ctx, d.cli, image)
 }
 
 // ActorLogs implements Runtime.

@@ -231,7 +231,7 @@ func judgeDefect(cat *catalogue.Catalogue, d string, sum report.Summary, checks 
 		}
 		c := Cell{Expected: expected, Actual: v.Verdict}
 		switch {
-		case !expected && v.Verdict == report.NotRun && strings.HasPrefix(v.Reason, report.GatedPrefix) && gateFailed(sum):
+		case !expected && v.Verdict == report.NotRun && strings.HasPrefix(v.Reason, report.GatedPrefix) && gateFailed(cat, sum):
 			c.Outcome, c.Reason = Gated, v.Reason
 		case v.Verdict == report.Skipped || v.Verdict == report.NotRun || v.Verdict == report.KitError:
 			c.Outcome, c.Reason = NoVerdict, v.Reason
@@ -268,9 +268,9 @@ func judgeDefect(cat *catalogue.Catalogue, d string, sum report.Summary, checks 
 
 // gateFailed reports whether a gate check failed in the run: then the checks after it are not
 // run, and rightly so.
-func gateFailed(sum report.Summary) bool {
+func gateFailed(cat *catalogue.Catalogue, sum report.Summary) bool {
 	for _, v := range sum.Verdicts {
-		if req, ok := catalogue.Builtin().Lookup(v.ID); ok && req.Gate && v.Verdict == report.Failed {
+		if req, ok := cat.Lookup(v.ID); ok && req.Gate && v.Verdict == report.Failed {
 			return true
 		}
 	}

@@ -214,6 +214,15 @@ func callbackTimesIn(ex []recorder.Exchange) []time.Time {
 	return out
 }
 
+// holdDestination holds back the new submissions to the SUT's destination until the check
+// releases them or ends.
+func holdDestination(ctx context.Context, env *runenv.Env) {
+	GinkgoHelper()
+	ctl := drive.Control(env)
+	Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+	DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+}
+
 // release ends the hold on the SUT's destination and, when callbacks reach the SUT, announces
 // the released submissions with a valid callback, as the delivery service does on submit. The
 // callback only spares the wait for the SUT's next poll, so how it fares does not matter.
@@ -233,11 +242,9 @@ func release(ctx context.Context, env *runenv.Env) ([]string, error) {
 // listing rounds of the SUT's own polling, which give its cadence, ending right after a round.
 func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) {
 	GinkgoHelper()
-	ctl := drive.Control(env)
 	// Held back, the submission is neither listed nor announced: meanwhile the SUT's rounds
 	// show its own cadence.
-	Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
-	DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+	holdDestination(ctx, env)
 	res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 	Expect(err).NotTo(HaveOccurred())
 	return res, awaitCadence(ctx, env)

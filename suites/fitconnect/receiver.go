@@ -41,8 +41,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		const n, pageCap = 5, 2
 		// Hold the submissions back so that all of them wait at once; cap the page so that
 		// they span three pages whatever limit the SUT asks for.
-		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
-		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		holdDestination(ctx, env)
 		Expect(ctl.SetListing(ctx, fitconnect.ListingConfig{MaxPageSize: pageCap})).To(Succeed())
 		DeferCleanup(func(ctx SpecContext) { _ = ctl.SetListing(ctx, fitconnect.ListingConfig{}) })
 		var ids []string
@@ -146,8 +145,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		ctl := drive.Control(env)
 		// The submit-submission must state the wrong tag before the SUT first looks: hold the
 		// submission back until it does.
-		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
-		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ctl.TamperSubmitTags(ctx, res.SubmissionID, "data")).To(Succeed())
@@ -184,8 +182,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		ctl := drive.Control(env)
 		// The forged SET must be in the log before the SUT first looks: hold the submission
 		// back until it is there.
-		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
-		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 		Expect(err).NotTo(HaveOccurred())
 		s, err := submissionState(ctx, env, res.SubmissionID)
@@ -239,8 +236,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		seq, err := lastSeq(ctx, env)
 		Expect(err).NotTo(HaveOccurred())
 		// Hold the submission until the fault is armed, so the fault hits its decision.
-		Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
-		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
+		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ctl.AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: "/v1/cases/" + res.CaseID + "/events", Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())

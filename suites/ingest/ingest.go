@@ -283,7 +283,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 			held, err := ctl.Held(ctx)
 			g.Expect(err).NotTo(HaveOccurred())
 			g.Expect(held).To(ContainElement(HaveField("Path", eventsPath)), "the SUT has not posted its decision on %s yet", sent.SubmissionID)
-		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(100*time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(100 * time.Millisecond).Should(Succeed())
 		restartAt := time.Now().UTC()
 		if err := env.SUT.Restart(ctx); err != nil {
 			if errors.Is(err, runenv.ErrNotSupported) {
