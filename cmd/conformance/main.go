@@ -56,6 +56,9 @@ usage:
   conformance fixtures list [--dir DIR]
   conformance fixtures validate [--schemas DIR] [--dir DIR]
   conformance schemas fetch [--dir DIR] [--manifest FILE]
+  conformance images build [--schemas DIR] [--reference-tag TAG]
+  conformance images save --output FILE | images load --input FILE
+  conformance report markdown [DIR]
   conformance list [--json]
   conformance version
 
@@ -98,6 +101,10 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return cmdSchemas(args[1:], stdout, stderr)
 	case "reference":
 		return cmdReference(args[1:], stderr)
+	case "images":
+		return cmdImages(args[1:], stdout, stderr)
+	case "report":
+		return cmdReport(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "conformance %s (SUT contract v%s)\n", version, contractVersion())
 		return exitPassed
