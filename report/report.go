@@ -6,13 +6,13 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/onsi/ginkgo/v2/reporters"
 	"github.com/onsi/ginkgo/v2/types"
@@ -213,7 +213,7 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 	reason := "the run ended before this check ran"
 	switch {
 	case meta.StoppedBecause != "":
-		reason = GatedPrefix + meta.StoppedBecause
+		reason = GatedPrefix + FirstLine(meta.StoppedBecause)
 	case meta.Interrupted:
 		reason = "the run was stopped before this check ran"
 	}
@@ -305,29 +305,6 @@ func ReadSummary(path string) (Summary, error) {
 	return s, nil
 }
 
-// Print writes the console summary.
-func Print(w io.Writer, s Summary) {
-	fmt.Fprintf(w, "\nKonform %s — contract v%s — runtime %s — SUT %s\n", s.Meta.KitVersion, s.Meta.ContractVersion, s.Meta.Runtime, s.Meta.SUT)
-	fmt.Fprintf(w, "profiles: %s\n", strings.Join(s.Meta.Profiles, ", "))
-	for _, v := range s.Verdicts {
-		if v.Verdict == Passed {
-			continue
-		}
-		fmt.Fprintf(w, "  %-9s %-6s %-11s %s: %s\n", strings.ToUpper(v.Verdict), v.Level, v.ID, v.Title, v.Reason)
-	}
-	for _, e := range s.SuiteErrors {
-		fmt.Fprintf(w, "  SUITE ERROR %s\n", e)
-	}
-	fmt.Fprintf(w, "MUST:   %s\n", s.Must)
-	if s.Should.Total() > 0 {
-		fmt.Fprintf(w, "SHOULD: %s (reported beside the verdict)\n", s.Should)
-	}
-	fmt.Fprintf(w, "verdict: %s\n", strings.ToUpper(s.Verdict))
-	for _, f := range s.Files {
-		fmt.Fprintf(w, "report: %s\n", f)
-	}
-}
-
 func (c Counts) String() string {
 	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d not run, %d kit errors", c.Passed, c.Failed, c.Skipped, c.NotRun, c.KitErrors)
 }
@@ -353,7 +330,11 @@ func FirstLine(s string) string {
 		s = s[:i]
 	}
 	if len(s) > 160 {
-		s = s[:160] + "…"
+		cut := 160
+		for cut > 0 && !utf8.RuneStart(s[cut]) {
+			cut-- // never split a character
+		}
+		s = s[:cut] + "…"
 	}
-	return s
+	return strings.TrimRight(s, "\r")
 }
