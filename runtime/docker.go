@@ -1,9 +1,7 @@
 package runtime
 
 import (
-	"archive/tar"
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,13 +11,10 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
-	"github.com/moby/moby/api/types/build"
 	"github.com/moby/moby/api/types/container"
 	dnetwork "github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/client"
@@ -51,6 +46,9 @@ type DockerRuntime struct {
 	// URL (callbacks). Nothing is published and no network is created for them. For mocks
 	// only: a SUT the runtime starts needs the run's own network. Set it before StartActors.
 	HostNetwork bool
+
+	// Progress receives a line per image the run builds. Set it before StartActors.
+	Progress io.Writer
 
 	mu         sync.Mutex
 	nw         *testcontainers.DockerNetwork
@@ -150,7 +148,7 @@ func (d *DockerRuntime) network(ctx context.Context) (*testcontainers.DockerNetw
 
 // StartActors implements Runtime: one container per actor from the konform-mock image.
 func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]ActorFactory) (map[string]runenv.Endpoint, error) {
-	image, err := d.buildImage(ctx, "konform-mock", "./mocks/cmd/konform-mock")
+	image, err := d.kitImage(ctx, MockImage)
 	if err != nil {
 		return nil, err
 	}
@@ -330,25 +328,22 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	}
 	var files []testcontainers.ContainerFile
 	if spec.Reference != nil {
-		img, err := d.buildImage(ctx, "konform-reference", "./reference/cmd/konform-reference")
+		img, err := d.kitImage(ctx, ReferenceImage)
 		if err != nil {
 			return nil, err
 		}
 		image = img
-		env["KONFORM_REFERENCE_DATA_DIR"] = "/data"
+		env["KONFORM_REFERENCE_DATA_DIR"] = referenceEnv["KONFORM_REFERENCE_DATA_DIR"]
 		env["KONFORM_REFERENCE_DEFECTS"] = strings.Join(spec.Reference.Defects, ",")
 		if spec.Reference.SchemaDir != "" {
-			env["KONFORM_REFERENCE_SCHEMA_DIR"] = "/schemas"
-			files = append(files, testcontainers.ContainerFile{
-				HostFilePath:      filepath.Join(spec.Reference.SchemaDir, "fit-connect", "metadata.schema.v1.0.0.json"),
-				ContainerFilePath: "/schemas/fit-connect/metadata.schema.v1.0.0.json",
-				FileMode:          0o644,
-			})
-			xsds, err := referenceXSDFiles(spec.Reference.SchemaDir)
+			env["KONFORM_REFERENCE_SCHEMA_DIR"] = referenceEnv["KONFORM_REFERENCE_SCHEMA_DIR"]
+			schemas, err := referenceSchemaFiles(spec.Reference.SchemaDir)
 			if err != nil {
 				return nil, err
 			}
-			files = append(files, xsds...)
+			for path, host := range schemas {
+				files = append(files, testcontainers.ContainerFile{HostFilePath: host, ContainerFilePath: path, FileMode: 0o644})
+			}
 		}
 	} else if err := d.imageExists(ctx, image); err != nil {
 		return nil, err
@@ -478,39 +473,19 @@ func (s *dockerSUT) Restart(ctx context.Context) error {
 	return nil
 }
 
-// buildImage compiles the static binary of pkg and builds a FROM scratch image around it with
-// the classic builder; nothing is pulled.
-func (d *DockerRuntime) buildImage(ctx context.Context, name, pkg string) (string, error) {
-	if d.moduleRoot == "" {
-		return "", envErr("the docker runtime builds its images from the Konform source tree, and none was found; run from a checkout or use --runtime=process")
+// kitImage returns the image k for this run: the one `conformance images build|load` made for
+// this binary if the engine has it, else one built now, tagged with the run's ID and removed
+// with the run.
+func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error) {
+	if id, err := KitID(); err == nil {
+		if _, err := d.cli.ImageInspect(ctx, k.Tag(id)); err == nil {
+			return k.Tag(id), nil
+		}
 	}
-	binDir := filepath.Join(d.workDir, "bin")
-	if err := os.MkdirAll(binDir, 0o755); err != nil {
-		return "", envErr("%v", err)
-	}
-	bin := filepath.Join(binDir, name)
-	env, flags := buildFlags(name)
-	cmd := exec.CommandContext(ctx, "go", append(append([]string{"build", "-trimpath"}, flags...), "-o", bin, pkg)...)
-	cmd.Dir = d.moduleRoot
-	cmd.Env = append(append(os.Environ(), "GOOS=linux"), env...)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", envErr("building %s (%s go build %s %s): %v\n%s", name, strings.Join(env, " "), strings.Join(flags, " "), pkg, err, out)
-	}
-	tag := fmt.Sprintf("%s:%s", name, d.runID)
-	buildCtx, err := imageContext(bin)
-	if err != nil {
-		return "", envErr("packing the image context of %s: %v", name, err)
-	}
-	res, err := d.cli.ImageBuild(ctx, buildCtx, client.ImageBuildOptions{
-		Tags: []string{tag}, Labels: d.labels(), Remove: true, ForceRemove: true,
-		Version: build.BuilderV1, Dockerfile: "Dockerfile",
-	})
-	if err != nil {
-		return "", envErr("building image %s: %v", tag, err)
-	}
-	defer res.Body.Close()
-	if err := buildOutcome(res.Body); err != nil {
-		return "", envErr("building image %s: %v", tag, err)
+	tag := k.Name + ":" + d.runID
+	b := imageBuilder{cli: d.cli, moduleRoot: d.moduleRoot, workDir: d.workDir, progress: d.Progress, labels: d.labels()}
+	if err := b.build(ctx, k, []string{tag}, imageExtras{}); err != nil {
+		return "", err
 	}
 	d.mu.Lock()
 	d.images = append(d.images, tag)
@@ -535,77 +510,6 @@ func buildFlags(name string) (env, flags []string) {
 
 // referenceXSDDir is the folder of the specs holding the XSDs the reference validates data with.
 const referenceXSDDir = "xbau-2.3.1/xsd_dev"
-
-// referenceXSDFiles copies the reference's XSDs file by file: a folder copy needs its parent to
-// exist in the scratch image.
-func referenceXSDFiles(schemaDir string) ([]testcontainers.ContainerFile, error) {
-	var out []testcontainers.ContainerFile
-	root := filepath.Join(schemaDir, filepath.FromSlash(referenceXSDDir))
-	err := filepath.WalkDir(root, func(path string, e os.DirEntry, err error) error {
-		if err != nil || e.IsDir() {
-			return err
-		}
-		rel, err := filepath.Rel(schemaDir, path)
-		if err != nil {
-			return err
-		}
-		out = append(out, testcontainers.ContainerFile{HostFilePath: path, ContainerFilePath: "/schemas/" + filepath.ToSlash(rel), FileMode: 0o644})
-		return nil
-	})
-	if err != nil {
-		return nil, envErr("the reference's XSDs under %s: %v", root, err)
-	}
-	return out, nil
-}
-
-const dockerfile = `FROM scratch
-COPY --chown=65534:65534 tmp /tmp
-COPY --chown=65534:65534 data /data
-COPY app /app
-USER 65534:65534
-ENTRYPOINT ["/app"]
-`
-
-func imageContext(bin string) (io.Reader, error) {
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	now := time.Now()
-	add := func(h *tar.Header, body io.Reader) error {
-		h.ModTime = now
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
-		if body != nil {
-			_, err := io.Copy(tw, body)
-			return err
-		}
-		return nil
-	}
-	if err := add(&tar.Header{Name: "Dockerfile", Mode: 0o644, Size: int64(len(dockerfile))}, strings.NewReader(dockerfile)); err != nil {
-		return nil, err
-	}
-	for _, dir := range []string{"tmp/", "data/"} {
-		if err := add(&tar.Header{Name: dir, Typeflag: tar.TypeDir, Mode: 0o1777}, nil); err != nil {
-			return nil, err
-		}
-	}
-	f, err := os.Open(bin)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if err := add(&tar.Header{Name: "app", Mode: 0o755, Size: st.Size()}, f); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return &buf, nil
-}
 
 // buildOutcome reads the engine's JSON message stream and returns the build error, if any.
 func buildOutcome(r io.Reader) error {

@@ -10,6 +10,7 @@ import (
 	"io"
 	"os"
 
+	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/report"
 )
 
@@ -101,6 +102,9 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return cmdSchemas(args[1:], stdout, stderr)
 	case "reference":
 		return cmdReference(args[1:], stderr)
+	case "mock":
+		// The mock image's entrypoint when it is built from a static kit binary.
+		return actors.Serve(args[1:], stderr)
 	case "images":
 		return cmdImages(args[1:], stdout, stderr)
 	case "report":
