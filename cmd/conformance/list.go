@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"sort"
@@ -63,10 +62,9 @@ func basisMark(basis string) string {
 // cmdList prints every compiled-in check (a Ginkgo dry run) with its catalogue entry, and
 // fails when a spec has no catalogue entry or an entry has no spec.
 func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := newFlagSet("list", "list [--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
 	}
 	var captured types.Report

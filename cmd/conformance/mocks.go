@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,15 +19,14 @@ import (
 // cmdMocksUp starts the mocks for a SUT the vendor runs themselves, prints the endpoints and the
 // SUT configuration, and keeps running until Ctrl-C.
 func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("mocks up", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	rtKind := fs.String("runtime", runtime.Auto, "where the mocks run: auto, docker or process")
-	sutURL := fs.String("sut-url", "http://127.0.0.1:8080", "where your SUT will listen (for callbacks)")
-	envPath := fs.String("env-file", "konform-sut.env", "write the SUT configuration to this file")
-	sessionPath := fs.String("mocks", defaultSessionFile, "write the session file for `run --sut-url` here")
-	fixturesDir := fs.String("fixtures", "", "fixture folder (default: the built-in corpus)")
-	poll := fs.Duration("sut-poll-interval", provision.DefaultPollInterval, "the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("mocks up", "mocks up [--runtime auto|docker|process] [--sut-url URL] [--env-file FILE] [--mocks FILE]")
+	rtKind := fs.String("runtime", runtime.Auto, "the `RUNTIME` the mocks run in: auto, docker or process")
+	sutURL := fs.String("sut-url", "http://127.0.0.1:8080", "the `URL` your SUT will listen on (for callbacks)")
+	envPath := fs.String("env-file", "konform-sut.env", "write the SUT configuration to this `FILE`")
+	sessionPath := fs.String("mocks", defaultSessionFile, "write the session `FILE` that conformance run --sut-url reads here")
+	fixturesDir := fs.String("fixtures", "", "fixture `DIR` (default: the built-in corpus)")
+	poll := fs.Duration("sut-poll-interval", provision.DefaultPollInterval, "the poll `INTERVAL` handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
@@ -55,7 +53,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
 		return exitEnvironment
 	}
-	rt, err := chooseRuntime(ctx, runOptions{runtime: *rtKind}, workDir, stderr)
+	rt, err := chooseRuntime(ctx, runOptions{runtime: *rtKind}, workDir, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
 		os.RemoveAll(workDir)

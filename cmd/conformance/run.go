@@ -16,6 +16,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/onsi/ginkgo/v2"
+	"github.com/onsi/ginkgo/v2/formatter"
 	"github.com/onsi/ginkgo/v2/types"
 	"github.com/onsi/gomega"
 
@@ -25,6 +26,7 @@ import (
 	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/provision"
+	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/report"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/runtime"
@@ -53,7 +55,7 @@ type runOptions struct {
 	defects          []string
 	keysFile         string
 	mocksFile        string
-	quiet            bool
+	quiet, verbose   bool
 }
 
 // usageError is a wrong flag or a wrong combination of flags.
@@ -61,32 +63,36 @@ type usageError struct{ msg string }
 
 func (e usageError) Error() string { return e.msg }
 
-func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, error) {
+const runSynopsis = `run [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process]
+         [--profile P[,P…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
+         [--quiet | --verbose]`
+
+func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.StringVar(&o.sutImage, "sut-image", "", "start the SUT from this local Docker image")
-	fs.StringVar(&o.sutURL, "sut-url", "", "test the SUT already running at this URL")
-	fs.StringVar(&o.sutRestartCmd, "sut-restart-cmd", "", "with --sut-url: a shell command that restarts the SUT (its state kept); the kit then waits for the probe. Without it the restart checks are not run and the verdict is at best incomplete")
-	fs.DurationVar(&o.pollInterval, "sut-poll-interval", provision.DefaultPollInterval, "the poll interval handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
-	fs.StringVar(&o.runtime, "runtime", runtime.Auto, "where the actors run: auto, docker or process")
-	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles to run")
-	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter, e.g. 'MUST && !SM-DST-030'")
-	fs.StringVar(&o.out, "out", "conformance-report", "folder for the reports")
-	fs.StringVar(&o.schemas, "schemas", "", "folder of the official schemas (default: $KONFORM_SPECS, ../shared/specs beside the source tree, or the folder `schemas fetch` fills)")
-	fs.StringVar(&o.fixtures, "fixtures", "", "fixture folder (default: the built-in corpus)")
-	defects := fs.String("reference-defects", "", "switch on named defects of the built-in reference (used by selftest)")
-	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this file instead of generating one (used by selftest)")
-	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session file `conformance mocks up` wrote")
-	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, err
-		}
-		return o, usageError{err.Error()}
+	fs := newFlagSet(name, runSynopsis)
+	fs.StringVar(&o.sutImage, "sut-image", "", "start the SUT from this local Docker `IMAGE`")
+	fs.StringVar(&o.sutURL, "sut-url", "", "test the SUT already running at this `URL`")
+	fs.StringVar(&o.sutRestartCmd, "sut-restart-cmd", "", "with --sut-url: a shell `COMMAND` that restarts the SUT (its state kept); the kit then waits for the probe. Without it the restart checks are not run and the verdict is at best incomplete")
+	fs.DurationVar(&o.pollInterval, "sut-poll-interval", provision.DefaultPollInterval, "the poll `INTERVAL` handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
+	fs.StringVar(&o.runtime, "runtime", runtime.Auto, "the `RUNTIME` the actors run in: auto, docker or process")
+	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated `PROFILES` to run")
+	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter `EXPR` over test IDs and levels, e.g. 'MUST && !SM-DST-030'")
+	fs.StringVar(&o.out, "out", "conformance-report", "`DIR` for the reports")
+	fs.StringVar(&o.schemas, "schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs beside the source tree, or the folder that conformance schemas fetch fills)")
+	fs.StringVar(&o.fixtures, "fixtures", "", "fixture `DIR` (default: the built-in corpus)")
+	defectList := fs.String("reference-defects", "", "switch on these comma-separated `DEFECTS` of the built-in reference (used by selftest; an unknown name is refused with the list of known ones)")
+	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this `FILE` instead of generating one (used by selftest)")
+	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session `FILE` that conformance mocks up wrote")
+	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (no header, no line per check)")
+	fs.BoolVar(&o.verbose, "verbose", false, "also print Ginkgo's own console output, in Ginkgo's format (its dates, source paths, report entries)")
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
+		return o, err // -h, or a wrong flag parseFlags reported
 	}
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if o.quiet && o.verbose {
+		return o, usageError{"give either --quiet or --verbose, not both"}
 	}
 	if o.sutImage != "" && o.sutURL != "" {
 		return o, usageError{"give either --sut-image or --sut-url, not both"}
@@ -131,8 +137,11 @@ func parseRunFlags(name string, args []string, stderr io.Writer) (runOptions, er
 			return o, usageError{fmt.Sprintf("--label-filter: %v", err)}
 		}
 	}
-	for _, d := range strings.Split(*defects, ",") {
+	for _, d := range strings.Split(*defectList, ",") {
 		if d = strings.TrimSpace(d); d != "" {
+			if !defects.Known(d) {
+				return o, usageError{fmt.Sprintf("--reference-defects: unknown defect %q (known: %s)", d, strings.Join(defects.Names(), ", "))}
+			}
 			o.defects = append(o.defects, d)
 		}
 	}
@@ -203,27 +212,36 @@ func (o runOptions) sutDescription() string {
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
-	o, err := parseRunFlags("run", args, stderr)
+	o, err := parseRunFlags("run", args, stdout, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return exitPassed
+	}
+	if errors.As(err, new(flagError)) {
+		return exitUsage
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitUsage
 	}
+	console := report.Console{W: stdout, Color: report.UseColor(stdout)}
+	// progress is where the run's own lines go while it runs: nowhere with --quiet.
+	progress := stdout
+	if o.quiet {
+		progress = io.Discard
+	}
+	started := time.Now().UTC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, code := startStage(ctx, o, stderr)
+	st, code := startStage(ctx, o, progress, stderr)
 	if st != nil {
 		defer st.close(stderr)
 	}
 	if st != nil && st.notReady != nil {
-		return reportNotReady(o, st, stdout, stderr)
+		return reportNotReady(o, st, started, console, stderr)
 	}
 	if code != exitPassed {
 		return code
 	}
-	started := time.Now().UTC()
 	meta := report.Meta{
 		KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
 		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started,
@@ -241,8 +259,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance run: report folder: %v\n", err)
 		return exitUsage
 	}
-	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected, stdout)
-	r := runSuites(o, live)
+	if !o.quiet {
+		console.Header(meta)
+	}
+	var lines *report.Console
+	if !o.quiet {
+		lines = &console
+	}
+	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected, lines)
+	r := runSuites(o, live, stdout, console.Color)
 	meta.FinishedAt = time.Now().UTC()
 	meta.Interrupted = ctx.Err() != nil || r.SpecialSuiteFailureReasons != nil && interrupted(r)
 	st.saveEvidence(o.out)
@@ -251,11 +276,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
-	report.Print(stdout, sum)
+	printSummary(o, console, sum)
 	if meta.Interrupted {
 		fmt.Fprintln(stderr, "conformance run: interrupted; the checks that did not run are listed as not run")
 	}
 	return exitFor(sum.Verdict)
+}
+
+// printSummary ends the console: the summary, with the header first under --quiet (the
+// header was printed at the start otherwise).
+func printSummary(o runOptions, console report.Console, sum report.Summary) {
+	if o.quiet {
+		console.Header(sum.Meta)
+	}
+	console.Summary(sum)
 }
 
 // interrupted reports whether Ginkgo stopped the suite on a signal.
@@ -280,15 +314,15 @@ func (o runOptions) selected() ([]string, error) {
 // liveSummary keeps summary.json current while the suites run, so that a run killed at any
 // point leaves a summary that lists every selected check and is never "passed" early.
 type liveSummary struct {
-	progress io.Writer
+	console  *report.Console // nil: no line per check (--quiet)
 	path     string
 	meta     report.Meta
 	selected []string
 	specs    types.SpecReports
 }
 
-func newLiveSummary(path string, meta report.Meta, selected []string, progress io.Writer) *liveSummary {
-	l := &liveSummary{progress: progress, path: path, meta: meta, selected: selected}
+func newLiveSummary(path string, meta report.Meta, selected []string, console *report.Console) *liveSummary {
+	l := &liveSummary{console: console, path: path, meta: meta, selected: selected}
 	l.write()
 	return l
 }
@@ -296,10 +330,13 @@ func newLiveSummary(path string, meta report.Meta, selected []string, progress i
 func (l *liveSummary) add(sr types.SpecReport) {
 	l.specs = append(l.specs, sr)
 	s := l.write()
+	if l.console == nil {
+		return
+	}
 	id := report.TestID(sr.Labels())
 	for _, v := range s.Verdicts {
 		if v.ID == id {
-			fmt.Fprintf(l.progress, "[%d/%d] %-11s %-9s %5.1fs %s\n", len(l.specs), len(l.selected), v.ID, v.Verdict, v.Seconds, v.Reason)
+			l.console.Progress(len(l.specs), len(l.selected), v)
 		}
 	}
 }
@@ -310,13 +347,19 @@ func (l *liveSummary) write() report.Summary {
 	return s
 }
 
+// sutOutputLines bounds the SUT's output the console shows when the SUT never became ready;
+// logs/sut.log holds all of it.
+const sutOutputLines = 20
+
 // reportNotReady writes the report of a run whose SUT never became ready: the probe check
-// failed with the reason, every other check is not run, the SUT's output is in the logs.
-func reportNotReady(o runOptions, st *stage, stdout, stderr io.Writer) int {
-	now := time.Now().UTC()
+// failed with the reason, every other check is not run (its reason one line), the SUT's output
+// is in logs/sut.log and its tail, escaped, once on the console.
+func reportNotReady(o runOptions, st *stage, started time.Time, console report.Console, stderr io.Writer) int {
+	cause, rest, _ := strings.Cut(st.notReady.Error(), "\n")
+	sutLog := filepath.Join("logs", "sut.log")
 	meta := report.Meta{KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
-		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: now, FinishedAt: now,
-		StoppedBecause: fmt.Sprintf("%s failed: %v", probeCheck, st.notReady)}
+		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started, FinishedAt: time.Now().UTC(),
+		StoppedBecause: fmt.Sprintf("%s failed: %s (the SUT's output: %s)", probeCheck, cause, sutLog)}
 	selected, _ := o.selected()
 	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: probeCheck, LeafNodeLabels: []string{probeCheck}, State: types.SpecStateFailed, NumAttempts: 1}
 	sr.Failure.Message = st.notReady.Error()
@@ -326,8 +369,22 @@ func reportNotReady(o runOptions, st *stage, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
-	report.Print(stdout, sum)
-	fmt.Fprintf(stderr, "conformance run: %v (its output: %s)\n", st.notReady, filepath.Join(o.out, "logs", "sut.log"))
+	if !o.quiet {
+		console.Header(meta)
+	}
+	fmt.Fprintf(stderr, "conformance run: %s\n", report.ConsoleSafe(cause))
+	output, err := os.ReadFile(filepath.Join(o.out, sutLog))
+	if err != nil || len(output) == 0 {
+		output = []byte(rest)
+	}
+	if tail, left := report.Tail(output, sutOutputLines); strings.TrimSpace(tail) != "" {
+		what := "the SUT's output"
+		if left > 0 {
+			what = fmt.Sprintf("the last %d lines of the SUT's output", sutOutputLines)
+		}
+		fmt.Fprintf(stderr, "%s (all of it in %s):\n  | %s\n", what, filepath.Join(o.out, sutLog), report.ConsoleBlock(tail, "  | "))
+	}
+	printSummary(o, console, sum)
 	return exitFor(sum.Verdict)
 }
 
@@ -385,7 +442,8 @@ func envFile(env map[string]string) string {
 
 // startStage chooses the runtime, starts the mocks, provisions them, starts the SUT and installs
 // the run environment. On failure it returns the exit code; the stage (if any) must still be closed.
-func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, int) {
+// progress receives the runtime's lines while it prepares (image builds).
+func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (*stage, int) {
 	if o.sutURL != "" {
 		return attachStage(ctx, o, stderr)
 	}
@@ -401,7 +459,7 @@ func startStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, in
 			return nil, codeFor(err)
 		}
 	}
-	rt, err := chooseRuntime(ctx, o, workDir, stderr)
+	rt, err := chooseRuntime(ctx, o, workDir, progress, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		os.RemoveAll(workDir)
@@ -539,7 +597,9 @@ func (c cleanupDir) Close(ctx context.Context) error {
 	return err
 }
 
-func chooseRuntime(ctx context.Context, o runOptions, workDir string, stderr io.Writer) (runtime.Runtime, error) {
+// chooseRuntime makes the runtime the options ask for; progress receives its lines while it
+// prepares (the Docker runtime's image builds).
+func chooseRuntime(ctx context.Context, o runOptions, workDir string, progress, stderr io.Writer) (runtime.Runtime, error) {
 	kind := o.runtime
 	if kind == runtime.Auto {
 		if err := runtime.DockerAvailable(ctx); err != nil {
@@ -560,12 +620,18 @@ func chooseRuntime(ctx context.Context, o runOptions, workDir string, stderr io.
 	}
 	root, _ := moduleRoot()
 	runID := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
-	return runtime.NewDocker(ctx, runID, workDir, root)
+	d, err := runtime.NewDocker(ctx, runID, workDir, root)
+	if err != nil {
+		return nil, err
+	}
+	d.Progress = progress
+	return d, nil
 }
 
 // runSuites runs the compiled-in Ginkgo suites once and returns Ginkgo's report; live learns
-// each check's outcome as it finishes.
-func runSuites(o runOptions, live *liveSummary) types.Report {
+// each check's outcome as it finishes. Ginkgo's own console output goes to stdout only with
+// --verbose; otherwise the kit's lines are the console.
+func runSuites(o runOptions, live *liveSummary, stdout io.Writer, color bool) types.Report {
 	var captured types.Report
 	ginkgo.ReportAfterEach(func(sr ginkgo.SpecReport) {
 		if sr.LeafNodeType == types.NodeTypeIt && sr.NumAttempts > 0 {
@@ -578,10 +644,14 @@ func runSuites(o runOptions, live *liveSummary) types.Report {
 	suiteConfig.LabelFilter = o.filter()
 	suiteConfig.Timeout = 2 * time.Hour
 	suiteConfig.RandomSeed = time.Now().UnixNano()
-	reporterConfig.NoColor = true
-	if o.quiet {
-		reporterConfig.Succinct = true
+	if o.verbose {
+		formatter.ColorableStdOut = stdout
+		reporterConfig.NoColor = !color
 		reporterConfig.ForceNewlines = true // the kit's progress lines stand on lines of their own
+	} else {
+		formatter.ColorableStdOut = io.Discard
+		reporterConfig.NoColor = true
+		reporterConfig.Succinct = true
 		reporterConfig.SilenceSkips = true
 	}
 	gomega.RegisterFailHandler(ginkgo.Fail)

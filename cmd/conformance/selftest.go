@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,14 +23,13 @@ import (
 // cmdSelftest runs the suites against the clean reference and once per defect, each run a
 // child process of this binary in the process runtime, and prints the kill matrix.
 func cmdSelftest(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("selftest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated profiles")
-	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "folder for each run's reports")
-	schemas := fs.String("schemas", "", "folder of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder `schemas fetch` fills)")
-	parallel := fs.Int("parallel", 10, "runs at a time (a run mostly waits on the reference's poll cadence, so runs overlap well even on 2 cores)")
-	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll interval handed to the reference in every run")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlagSet("selftest", "selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]")
+	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated `PROFILES`")
+	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "`DIR` for each run's reports")
+	schemas := fs.String("schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder that conformance schemas fetch fills)")
+	parallel := fs.Int("parallel", 10, "`N` runs at a time (a run mostly waits on the reference's poll cadence, so runs overlap well even on 2 cores)")
+	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll `INTERVAL` handed to the reference in every run")
+	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
@@ -122,7 +120,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	if !res.OK() {
 		fmt.Fprintln(stdout, "\nSELFTEST FAILED:")
 		for _, p := range res.Problems {
-			fmt.Fprintf(stdout, "  - %s\n", p)
+			fmt.Fprintf(stdout, "  - %s\n", report.ConsoleBlock(p, "    "))
 		}
 		return exitFailed
 	}

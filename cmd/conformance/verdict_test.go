@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -104,12 +105,14 @@ func runtimeHasDocker() bool { return runtime.DockerAvailable(context.Background
 
 // TestSUTThatNeverBecomesReadyFails: a SUT that exits at start is the vendor's failure: exit 1,
 // a report whose probe check failed and whose other checks are not run, and the SUT's output.
+// The console is the kit's own and shows the SUT's output once, escaped (the schema folder's
+// name, which the SUT prints, holds an escape sequence); every not-run reason is one line.
 func TestSUTThatNeverBecomesReadyFails(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the reference; skipped with -short")
 	}
 	specs := specsDir(t)
-	broken := t.TempDir()
+	broken := filepath.Join(t.TempDir(), "specs-\x1b[31m-ä")
 	if out, err := exec.Command("cp", "-r", specs+"/.", broken).CombinedOutput(); err != nil {
 		t.Fatalf("copying the specs: %v\n%s", err, out)
 	}
@@ -120,7 +123,7 @@ func TestSUTThatNeverBecomesReadyFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	outDir := t.TempDir()
-	out, code := runCLI(t, 2*time.Minute, "run", "--runtime=process", "--quiet", "--schemas", broken, "--out", outDir)
+	out, code := runCLI(t, 2*time.Minute, "run", "--runtime=process", "--schemas", broken, "--out", outDir)
 	sum, err := report.ReadSummary(filepath.Join(outDir, report.SummaryFile))
 	if code != exitFailed || err != nil || sum.Verdict != report.Failed {
 		t.Fatalf("exit %d, summary %v, verdict %q; want exit 1 and a failed verdict\n%s", code, err, sum.Verdict, out)
@@ -133,8 +136,49 @@ func TestSUTThatNeverBecomesReadyFails(t *testing.T) {
 		if v.Verdict != want {
 			t.Errorf("%s: %s, want %s", v.ID, v.Verdict, want)
 		}
+		if v.Verdict == report.NotRun && (strings.Contains(v.Reason, "\n") || !strings.HasPrefix(v.Reason, report.GatedPrefix+probeCheck+" failed: ") || !strings.Contains(v.Reason, "logs/sut.log")) {
+			t.Errorf("%s: the reason is not one line naming the gate and logs/sut.log: %q", v.ID, v.Reason)
+		}
 	}
-	if b, err := os.ReadFile(filepath.Join(outDir, "logs", "sut.log")); err != nil || !strings.Contains(string(b), "does not compile") {
-		t.Errorf("the SUT's output is not in logs/sut.log: %v\n%s", err, b)
+	b, err := os.ReadFile(filepath.Join(outDir, "logs", "sut.log"))
+	if err != nil || !strings.Contains(string(b), "does not compile") || !strings.Contains(string(b), "\x1b[31m-ä") {
+		t.Errorf("the SUT's raw output is not in logs/sut.log: %v\n%s", err, b)
+	}
+	if strings.ContainsRune(out, 0x1b) {
+		t.Errorf("the console holds an ESC byte:\n%q", out)
+	}
+	if n := strings.Count(out, "does not compile"); n != 1 || !strings.Contains(out, `specs-\x1b[31m-ä`) {
+		t.Errorf("the console shows the SUT's output %d times (want once, escaped):\n%s", n, out)
+	}
+	if !regexp.MustCompile(`(?m)^started:  \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$`).MatchString(out) {
+		t.Errorf("the header lacks the start time in RFC 3339 UTC:\n%s", out)
+	}
+}
+
+// TestUnknownDefectIsAUsageError: a misspelt defect is refused before anything starts, naming
+// it and the known ones.
+func TestUnknownDefectIsAUsageError(t *testing.T) {
+	out, code := runCLI(t, 30*time.Second, "run", "--runtime=process", "--reference-defects", "double-booking-on-retry,no-such-defect")
+	if code != exitUsage || !strings.Contains(out, `unknown defect "no-such-defect"`) || !strings.Contains(out, "double-booking-on-retry") {
+		t.Fatalf("exit %d, want %d naming the unknown defect and the known ones:\n%s", code, exitUsage, out)
+	}
+}
+
+// TestHelpGoesToStdout: -h and --help of every subcommand exit 0 and print the usage on stdout.
+func TestHelpGoesToStdout(t *testing.T) {
+	for _, args := range [][]string{{"run", "-h"}, {"run", "--help"}, {"selftest", "-h"}, {"mocks", "up", "--help"}, {"list", "-h"}} {
+		cmd := exec.Command(cli(t), args...)
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		_ = cmd.Run()
+		if code := cmd.ProcessState.ExitCode(); code != exitPassed || !strings.HasPrefix(stdout.String(), "usage: conformance ") || stderr.Len() > 0 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout.String(), stderr.String())
+		}
+	}
+	out, _ := runCLI(t, 30*time.Second, "run", "-h")
+	for _, want := range []string{"--mocks FILE\n", "--schemas DIR\n", "--verbose\n", "Ginkgo's format"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run -h lacks %q:\n%s", want, out)
+		}
 	}
 }
