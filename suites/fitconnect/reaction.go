@@ -219,7 +219,9 @@ func callbackTimesIn(ex []recorder.Exchange) []time.Time {
 func holdDestination(ctx context.Context, env *runenv.Env) {
 	GinkgoHelper()
 	ctl := drive.Control(env)
-	Expect(ctl.Hold(ctx, env.FitConnect.DestinationID)).To(Succeed())
+	if err := ctl.Hold(ctx, env.FitConnect.DestinationID); err != nil {
+		check.KitFault("holding back the SUT's destination at the delivery service mock: %v", err)
+	}
 	DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, env.FitConnect.DestinationID) })
 }
 
@@ -246,7 +248,7 @@ func heldCadence(ctx context.Context, env *runenv.Env) (sender.Result, cadence) 
 	// show its own cadence.
 	holdDestination(ctx, env)
 	res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 	return res, awaitCadence(ctx, env)
 }
 
@@ -258,10 +260,10 @@ func awaitCadence(ctx context.Context, env *runenv.Env) cadence {
 	tail := &trafficTail{}
 	for range placementRounds {
 		start, err := lastSeq(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		Eventually(func(g Gomega) {
 			c, err := cadenceAfter(ctx, env, tail, start)
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred(), "the SUT's polling shows no cadence yet: %v", err)
 			cad = c
 		}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(50*time.Millisecond).Should(Succeed(),
 			"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
@@ -288,16 +290,16 @@ func releaseAndCall(ctx context.Context, env *runenv.Env, res sender.Result, cad
 	GinkgoHelper()
 	ctl := drive.Control(env)
 	released, err := ctl.Release(ctx, env.FitConnect.DestinationID)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "releasing the held submission at the delivery service mock: %v", err)
 	check.KitExpect(slices.Contains(released, res.SubmissionID), "the delivery service did not release the held submission %s (released %v)", res.SubmissionID, released)
 	seq, err := lastSeq(ctx, env)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 	req.DestinationID = env.FitConnect.DestinationID
 	cb, err := ctl.SendCallback(ctx, req)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "sending the callback through the delivery service mock: %v", err)
 	Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
 	sent, err := callbackTimes(ctx, env, seq)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "reading the callbacks from the delivery service mock's exchanges: %v", err)
 	check.KitExpect(len(sent) > 0, "the delivery service recorded no callback to the SUT")
 	at := sent[0]
 	check.KitExpect(cad.room(at), "the callback went out %s after the SUT's last round, too late to judge it before the next one",
@@ -319,7 +321,7 @@ func expectCallbackIgnored(ctx context.Context, env *runenv.Env, req fitconnect.
 	}
 	quietUntil := cad.NextDue().Add(-cad.slack())
 	fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, time.Until(quietUntil))
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "reading the SUT's fetches from the delivery service mock's exchanges: %v", err)
 	seen := "none before the next scheduled poll"
 	if fetched != nil {
 		seen = "+" + fetched.Sub(at).Round(time.Millisecond).String()

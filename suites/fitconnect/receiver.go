@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,19 +43,21 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// Hold the submissions back so that all of them wait at once; cap the page so that
 		// they span three pages whatever limit the SUT asks for.
 		holdDestination(ctx, env)
-		Expect(ctl.SetListing(ctx, fitconnect.ListingConfig{MaxPageSize: pageCap})).To(Succeed())
+		if err := ctl.SetListing(ctx, fitconnect.ListingConfig{MaxPageSize: pageCap}); err != nil {
+			check.KitFault("capping the delivery service's pages at %d: %v", pageCap, err)
+		}
 		DeferCleanup(func(ctx SpecContext) { _ = ctl.SetListing(ctx, fitconnect.ListingConfig{}) })
 		var ids []string
 		for range n {
 			res, err := drive.Send(ctx, env, f)
-			Expect(err).NotTo(HaveOccurred())
+			check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 			ids = append(ids, res.SubmissionID)
 		}
 		seq, err := lastSeq(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		released, err := release(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(released).To(ContainElements(ids))
+		check.KitExpect(err == nil, "releasing the held submissions at the delivery service mock: %v", err)
+		check.KitExpect(allIn(ids, released), "the delivery service mock released %v, not every held submission %v", released, ids)
 
 		for _, id := range ids {
 			s, err := awaitDecisionEvent(ctx, env, id, decisionWait)
@@ -62,7 +65,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "submission %s is valid: %s", id, describe(decisionsOf(s)))
 		}
 		ls, err := listingsSince(ctx, env, seq)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's listings: %v", err)
 		AddReportEntry("listings after release", fmt.Sprint(ls))
 		for _, l := range ls {
 			check.KitExpect(l.Status != 200 || l.Count >= 0, "the delivery service noted no count/totalCount for the listing at exchange %d", l.Seq)
@@ -75,21 +78,21 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 	check.It("FC-RCV-020", func(ctx SpecContext) {
 		env := runenv.Current()
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on the valid submission %s: %v", res.SubmissionID, err)
 		accepts := eventsOf(s, fitconnect.EventAcceptSubmission)
 		Expect(accepts).To(HaveLen(1), "decisions posted for a valid submission: %s", describe(decisionsOf(s)))
 		got, err := tagsOf(accepts[0])
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's accept-submission for %s carries no readable authenticationTags: %v", res.SubmissionID, err)
 		sent := authTags{Metadata: res.AuthenticationTags.Metadata, Data: res.AuthenticationTags.Data, Attachments: res.AuthenticationTags.Attachments}
 		if sent.Attachments == nil {
 			sent.Attachments = map[string]string{}
 		}
 		submits := eventsOf(s, fitconnect.EventSubmitSubmission)
-		Expect(submits).To(HaveLen(1))
+		check.KitExpect(len(submits) == 1, "the case log holds %d submit-submission events, want 1", len(submits))
 		logged, err := tagsOf(submits[0])
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the authentication tags of the delivery service's submit-submission event: %v", err)
 		if d := cmp.Diff(sent, logged); d != "" {
 			check.KitFault("the delivery service's submit-submission disagrees with the sender (-sender +submit-submission):\n%s", d)
 		}
@@ -98,7 +101,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			Fail("accept-submission carries other authenticationTags than the sender's JWEs (-sender +accept-submission):\n" + d)
 		}
 		rec := awaitProbeDecision(ctx, env, res.SubmissionID)
-		Expect(rec.Status).To(Equal(contract.StatusAccepted))
+		Expect(rec.Status).To(Equal(contract.StatusAccepted), "the probe shows the valid submission %s as %q, not accepted", res.SubmissionID, rec.Status)
 		Expect(rec.Case).NotTo(BeNil(), "an accepted submission becomes a case")
 	})
 
@@ -147,19 +150,21 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// submission back until it does.
 		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ctl.TamperSubmitTags(ctx, res.SubmissionID, "data")).To(Succeed())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
+		if err := ctl.TamperSubmitTags(ctx, res.SubmissionID, "data"); err != nil {
+			check.KitFault("altering the submit-submission's authentication tag at the delivery service mock: %v", err)
+		}
 		s, err := submissionState(ctx, env, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the submission at the delivery service mock: %v", err)
 		submits := eventsOf(s, fitconnect.EventSubmitSubmission)
 		check.KitExpect(len(submits) == 1, "the case log holds %d submit-submission events, want 1", len(submits))
 		logged, err := tagsOf(submits[0])
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the authentication tags of the delivery service's submit-submission event: %v", err)
 		check.KitExpect(logged.Data != "" && logged.Data != res.AuthenticationTags.Data,
 			"the submit-submission still states the data JWE's authentication tag %q", res.AuthenticationTags.Data)
 		AddReportEntry("authentication tag of the data", fmt.Sprintf("JWE %s, submit-submission %s", res.AuthenticationTags.Data, logged.Data))
 		_, err = release(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "releasing the held submissions at the delivery service mock: %v", err)
 		expectRejected(ctx, env, res, "incorrect-authentication-tag", "data")
 	})
 
@@ -168,12 +173,12 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		p := drive.Probe(env)
 		res := sendBroken(ctx, env, sender.BreakDataHash, nil)
 		_, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on submission %s, whose data hash is broken: %v", res.SubmissionID, err)
 		rec := awaitProbeDecision(ctx, env, res.SubmissionID)
-		Expect(rec.Status).To(Equal(contract.StatusRejected))
+		Expect(rec.Status).To(Equal(contract.StatusRejected), "the probe shows submission %s, whose data hash is broken, as %q, not rejected", res.SubmissionID, rec.Status)
 		Expect(rec.Case).To(BeNil(), "the rejected submission %s was stored as case %+v", res.SubmissionID, rec.Case)
 		cases, err := p.CasesFor(ctx, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe did not list the cases of submission %s: %v", res.SubmissionID, err)
 		Expect(cases).To(BeEmpty(), "the case list holds the rejected submission %s", res.SubmissionID)
 	})
 
@@ -184,17 +189,19 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// back until it is there.
 		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		s, err := submissionState(ctx, env, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the submission at the delivery service mock: %v", err)
 		submits := eventsOf(s, fitconnect.EventSubmitSubmission)
-		Expect(submits).To(HaveLen(1))
+		check.KitExpect(len(submits) == 1, "the case log holds %d submit-submission events, want 1", len(submits))
 		forged, err := forgeSET(submits[0].Raw)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ctl.InjectEvent(ctx, res.CaseID, forged)).To(Succeed())
+		check.KitExpect(err == nil, "forging a submit-submission event: %v", err)
+		if err := ctl.InjectEvent(ctx, res.CaseID, forged); err != nil {
+			check.KitFault("adding the forged event to the case log at the delivery service mock: %v", err)
+		}
 		AddReportEntry("forged submit-submission (signed with a key not in /.well-known/jwks.json)", forged)
 		_, err = release(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "releasing the held submissions at the delivery service mock: %v", err)
 		expectRejected(ctx, env, res, "invalid-event-log", "submission")
 	})
 
@@ -216,7 +223,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		cb, seq, at := releaseAndCall(ctx, env, res, cad, fitconnect.CallbackRequest{})
 		Expect(cb.Status).To(BeNumerically("<", 300), "the SUT answered %d to a valid new-submissions callback: %s", cb.Status, cb.Body)
 		fetched, err := firstFetch(ctx, env, seq, res.SubmissionID, cad.window()+time.Second)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the SUT's fetches from the delivery service mock's exchanges: %v", err)
 		seen := "none within the window"
 		if fetched != nil {
 			seen = "+" + fetched.Sub(at).Round(time.Millisecond).String()
@@ -227,24 +234,26 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			Fail(v)
 		}
 		_, err = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on the announced submission %s: %v", res.SubmissionID, err)
 	})
 
 	check.It("FC-RCV-070", func(ctx SpecContext) {
 		env := runenv.Current()
 		ctl := drive.Control(env)
 		seq, err := lastSeq(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		// Hold the submission until the fault is armed, so the fault hits its decision.
 		holdDestination(ctx, env)
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
-		Expect(err).NotTo(HaveOccurred())
-		Expect(ctl.AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: "/v1/cases/" + res.CaseID + "/events", Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
+		if err := ctl.AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: "/v1/cases/" + res.CaseID + "/events", Kind: fitconnect.FaultReset, Count: 1}); err != nil {
+			check.KitFault("arming the connection reset at the delivery service mock: %v", err)
+		}
 		_, err = release(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "releasing the held submissions at the delivery service mock: %v", err)
 		Eventually(func(g Gomega) {
 			n, err := resetEventPosts(ctx, env, seq, res.CaseID)
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred(), "reading the delivery service mock's exchanges: %v", err)
 			g.Expect(n).To(BeNumerically(">=", 1), "the SUT has not tried to post its decision yet")
 		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(200 * time.Millisecond).Should(Succeed())
 
@@ -261,10 +270,11 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// A SUT that takes the redelivered submission for a new one makes its second case in
 		// the round that lists it again: give it a full poll cycle after its decision.
 		mark, err := drive.MarkNow(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
-		Expect(drive.AwaitPollCycles(ctx, env, mark, 1)).To(Succeed())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
+		err = drive.AwaitPollCycles(ctx, env, mark, 1)
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not complete a poll cycle after its decision: %v", err)
 		cases, err := drive.Probe(env).CasesFor(ctx, res.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe did not list the cases of submission %s: %v", res.SubmissionID, err)
 		AddReportEntry("cases for the redelivered submission", fmt.Sprint(cases))
 		Expect(cases).To(HaveLen(1), "the submission was listed again after the crash and became %d cases", len(cases))
 	})
@@ -276,23 +286,26 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		// The foreign submission is held back: no listing shows it, so only the callback can
 		// lead the SUT to it.
 		foreignDest := env.FitConnect.ForeignDestinationID
-		Expect(ctl.Hold(ctx, foreignDest)).To(Succeed())
+		if err := ctl.Hold(ctx, foreignDest); err != nil {
+			check.KitFault("holding back destination %s at the delivery service mock: %v", foreignDest, err)
+		}
 		DeferCleanup(func(ctx SpecContext) { _, _ = ctl.Release(ctx, foreignDest) })
 		foreign, err := drive.Send(ctx, env, mustFixture(env, withAttachment), func(s *sender.Submission) { s.DestinationID = foreignDest })
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		seq, err := lastSeq(ctx, env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		// A correctly signed callback to the SUT that names the foreign submission.
 		body := fmt.Sprintf(`{"type":%q,"submissionIds":[%q],"submissions":[{"destinationId":%q,"submissionId":%q,"caseId":%q}]}`,
 			fitconnect.CallbackNewSubmissions, foreign.SubmissionID, foreign.DestinationID, foreign.SubmissionID, foreign.CaseID)
 		cb, err := ctl.SendCallback(ctx, fitconnect.CallbackRequest{DestinationID: env.FitConnect.DestinationID, Body: []byte(body)})
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending the callback through the delivery service mock: %v", err)
 		Expect(cb.Error).To(BeEmpty(), "the callback did not reach the SUT")
 		AddReportEntry("callback naming a submission of another destination", fmt.Sprintf("answered %d", cb.Status))
 		// Whatever the SUT makes of the callback, it has done it once it had a full poll cycle.
-		Expect(drive.AwaitPollCycles(ctx, env, drive.Mark(seq), 1)).To(Succeed())
+		err = drive.AwaitPollCycles(ctx, env, drive.Mark(seq), 1)
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not complete a poll cycle after the callback: %v", err)
 		fetched, err := fetchesOf(ctx, env, seq, foreign.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the SUT's fetches from the delivery service mock's exchanges: %v", err)
 		Expect(fetched).To(BeEmpty(), "after a callback naming it, the SUT asked for submission %s of destination %s, which is not its own", foreign.SubmissionID, foreign.DestinationID)
 	})
 })
@@ -320,7 +333,7 @@ func foreignRoot(s *sender.Submission) {
 func mustFixture(env *runenv.Env, id string) fixtures.Fixture {
 	GinkgoHelper()
 	f, err := drive.Fixture(env, id)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "loading fixture %s: %v", id, err)
 	return f
 }
 
@@ -383,12 +396,12 @@ func confirmBrokenData(env *runenv.Env, f fixtures.Fixture, data sender.Part, b 
 func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, problemType, instance string) {
 	GinkgoHelper()
 	s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
-	Expect(err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on submission %s (%s), which must be rejected with problem %s: %v", res.SubmissionID, res.Break, problemType, err)
 	ds := decisionsOf(s)
 	Expect(eventNames(ds)).To(Equal([]string{fitconnect.EventRejectSubmission}),
 		"submission %s (%s) must be rejected with problem %s, instance %q", res.SubmissionID, res.Break, problemType, instance)
 	ps, err := problemsOf(ds[0])
-	Expect(err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred(), "the SUT's reject-submission for %s carries no readable problems: %v", res.SubmissionID, err)
 	AddReportEntry("reject-submission problems", fmt.Sprintf("%+v", ps))
 	want := problem{Type: problemPrefix + problemType, Instance: instance}
 	var got []problem
@@ -397,7 +410,7 @@ func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, pro
 	}
 	Expect(got).To(ContainElement(want), "reject-submission must name problem type %s with instance %q", want.Type, want.Instance)
 	rec := awaitProbeDecision(ctx, env, res.SubmissionID)
-	Expect(rec.Status).To(Equal(contract.StatusRejected))
+	Expect(rec.Status).To(Equal(contract.StatusRejected), "the probe shows submission %s (%s) as %q, not rejected", res.SubmissionID, res.Break, rec.Status)
 	Expect(rec.Case).To(BeNil(), "the rejected submission was stored as case %+v", rec.Case)
 }
 
@@ -408,7 +421,7 @@ func awaitProbeDecision(ctx context.Context, env *runenv.Env, submissionID strin
 	pctx, cancel := context.WithTimeout(ctx, probeLag)
 	defer cancel()
 	rec, _, err := drive.AwaitDecision(pctx, env, submissionID)
-	Expect(err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred(), "the SUT's probe shows no decision on submission %s within %s of its decision event: %v", submissionID, probeLag, err)
 	Expect(rec.SubmissionID).NotTo(BeEmpty(), "the probe does not know the decided submission %s", submissionID)
 	return rec
 }
@@ -438,4 +451,14 @@ func notRunWithoutCallbacks(env *runenv.Env) {
 	if ok, why := env.SUT.CallbacksReachable(); !ok {
 		check.NotRun("the delivery service cannot call the SUT back: %s", why)
 	}
+}
+
+// allIn reports whether every one of want is in got.
+func allIn(want, got []string) bool {
+	for _, w := range want {
+		if !slices.Contains(got, w) {
+			return false
+		}
+	}
+	return true
 }

@@ -45,7 +45,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		sent := sendAll(ctx, env, paid435, paid99999999)
 		for _, p := range sent {
 			rec, err := awaitSettled(ctx, env, p, true)
-			Expect(err).NotTo(HaveOccurred())
+			Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 			bookings, msgs := hkrState(ctx, env)
 			mine := relatedBookings(bookings, p.keys()...)
 			AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
@@ -81,7 +81,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		sent := sendAll(ctx, env, paid12345, paid99999999)
 		for _, p := range sent {
 			_, err := awaitSettled(ctx, env, p, true)
-			Expect(err).NotTo(HaveOccurred())
+			Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 		}
 		_, msgs := hkrState(ctx, env)
 		for _, p := range sent {
@@ -107,19 +107,19 @@ var _ = check.Profile(4, "HKR payment", func() {
 		sent := sendAll(ctx, env, failed030, canceled101, initial020)
 		for _, p := range sent {
 			_, err := awaitSettled(ctx, env, p, false)
-			Expect(err).NotTo(HaveOccurred())
+			Expect(err).NotTo(HaveOccurred(), "the SUT did not decide the submission with payment status %s (%s): %v", p.Status, p.Fixture, err)
 		}
 		// A paid fee sent after them is the marker: once it is booked and the SUT has had a
 		// full poll cycle more, it has had its chance to book the unpaid ones too.
 		marker := sendAll(ctx, env, paid010)[0]
 		_, err := awaitSettled(ctx, env, marker, true)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED marker payment %s (%s): %v", marker.Kassenzeichen, marker.Fixture, err)
 		awaitFullPollCycle(ctx, env)
 		_, msgs := hkrState(ctx, env)
 		for _, p := range sent {
 			rec, found, err := drive.Probe(env).Record(ctx, p.SubmissionID)
-			Expect(err).NotTo(HaveOccurred())
-			Expect(found).To(BeTrue())
+			Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed to answer for submission %s: %v", p.SubmissionID, err)
+			Expect(found).To(BeTrue(), "the SUT's probe does not know the decided submission %s", p.SubmissionID)
 			mine := relatedMessages(msgs, p.keys()...)
 			AddReportEntry("anordnungen "+p.Status+" "+p.Kassenzeichen, summarize(mine))
 			Expect(mine).To(BeEmpty(), "payment status %s (%s, %s): no paid booking may reach the HKR system", p.Status, p.Fixture, p.Amount.StringFixed(2))
@@ -132,28 +132,30 @@ var _ = check.Profile(4, "HKR payment", func() {
 		// The paid submission joins an existing case so the fault on the decision post can be
 		// scoped to that case before the SUT sees the submission.
 		f, err := drive.Fixture(env, unpaid)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "loading fixture %s: %v", unpaid, err)
 		first, err := drive.Send(ctx, env, f)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		wctx, cancel := context.WithTimeout(ctx, settleTimeout)
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, first.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited its decision on submission %s: %v", first.SubmissionID, err)
 		Expect(decided).To(BeTrue(), "the SUT never decided submission %s", first.SubmissionID)
 		eventsPath := "/v1/cases/" + first.CaseID + "/events"
-		Expect(drive.Control(env).AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultReset, Count: 1})).To(Succeed())
+		if err := drive.Control(env).AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultReset, Count: 1}); err != nil {
+			check.KitFault("arming the connection reset at the delivery service mock: %v", err)
+		}
 
 		p, err := sendPaid(ctx, env, paid010, func(s *sender.Submission) { s.CaseID = first.CaseID })
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending the paid submission through the delivery service mock: %v", err)
 		_, err = awaitSettled(ctx, env, p, true)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 		Eventually(func(g Gomega) {
 			sub, err := drive.Control(env).Submission(ctx, p.SubmissionID)
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred(), "reading submission %s at the delivery service mock: %v", p.SubmissionID, err)
 			g.Expect(sub.State).NotTo(Equal("submitted"), "the SUT has not yet posted its decision again after the reset")
 		}).WithContext(ctx).WithTimeout(settleTimeout).WithPolling(500 * time.Millisecond).Should(Succeed())
 		ex, err := drive.Control(env).Exchanges(ctx, 0)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		resets := 0
 		for _, e := range ex {
 			if e.Method == "POST" && e.URL == eventsPath && strings.Contains(e.Note, "reset") {
@@ -168,7 +170,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
 		Expect(mine).To(HaveLen(1), "after the decision post was cut off and the submission came round again, the paid fee must still be booked exactly once; booked: %v", numbers(mine))
 		rec, _, err := drive.Probe(env).Record(ctx, p.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed to answer for submission %s: %v", p.SubmissionID, err)
 		Expect(rec.Bookings).To(HaveLen(1), "the probe shows %d Anordnungen for one paid fee", len(rec.Bookings))
 	})
 
@@ -183,9 +185,9 @@ var _ = check.Profile(4, "HKR payment", func() {
 			// time-out. The SUT must try again, and its retry must not book a second time.
 			mock.Fault{Kind: mock.FaultBookedReset, Count: 1},
 		)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "arming the HKR faults and sending the paid submission: %v", err)
 		rec, err := awaitSettled(ctx, env, p, true)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 		awaitFullPollCycle(ctx, env)
 		bookings, msgs := hkrState(ctx, env)
 		mine := relatedBookings(bookings, p.keys()...)
@@ -196,7 +198,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		check.KitExpect(hasOutcome(related, "fault:"+mock.FaultBookedReset), "the HKR mock never booked-and-reset a message of %s: the lost acknowledgement this check is about was not set up", p.Kassenzeichen)
 		Expect(mine).To(HaveLen(1), "through 503, reset, time-out and a lost acknowledgement the fee must be booked exactly once — nothing lost, nothing doubled; booked: %v", numbers(mine))
 		Expect(mine[0].Gesamtbetrag.Equal(p.Amount)).To(BeTrue(), "booked %s, paid %s", mine[0].Gesamtbetrag, p.Amount)
-		Expect(rec.Bookings).To(HaveLen(1))
+		Expect(rec.Bookings).To(HaveLen(1), "the probe shows %d Anordnungen for one paid fee", len(rec.Bookings))
 		Expect(rec.Bookings[0].State).To(Equal(contract.BookingBooked), "the probe shows the booking %s after the HKR system booked it", rec.Bookings[0].State)
 	})
 
@@ -204,9 +206,9 @@ var _ = check.Profile(4, "HKR payment", func() {
 		env := runenv.Current()
 		text := "Kassenzeichen gesperrt: Konform-Prüfung " + strings.ToUpper(time.Now().UTC().Format("150405.000"))
 		p, err := sendPaidWithFaults(ctx, env, paid12345, mock.Fault{Kind: mock.FaultReject, Count: 1, Fehlertext: text})
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "arming the HKR fault and sending the paid submission: %v", err)
 		rec, err := awaitSettled(ctx, env, p, true)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 		bookings, msgs := hkrState(ctx, env)
 		AddReportEntry("anordnungen "+p.Kassenzeichen, summarize(relatedMessages(msgs, p.keys()...)))
 		AddReportEntry("probe bookings "+p.Kassenzeichen, rec.Bookings)
@@ -224,7 +226,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		total := decimal.Zero
 		for _, p := range sent {
 			_, err := awaitSettled(ctx, env, p, true)
-			Expect(err).NotTo(HaveOccurred())
+			Expect(err).NotTo(HaveOccurred(), "the SUT did not settle the BOOKED payment %s (%s): %v", p.Kassenzeichen, p.Fixture, err)
 			total = total.Add(p.Amount)
 		}
 		bookings, msgs := hkrState(ctx, env)
@@ -253,7 +255,7 @@ func sendAll(ctx context.Context, env *runenv.Env, fixtureIDs ...string) []Paid 
 	out := make([]Paid, 0, len(fixtureIDs))
 	for _, id := range fixtureIDs {
 		p, err := sendPaid(ctx, env, id)
-		ExpectWithOffset(1, err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending the paid fixture %s through the delivery service mock: %v", id, err)
 		out = append(out, p)
 	}
 	return out
@@ -268,7 +270,9 @@ func sendPaidWithFaults(ctx context.Context, env *runenv.Env, fixtureID string, 
 		for _, key := range []string{s.Payment.TransactionReference, s.Payment.TransactionID} {
 			for _, f := range faults {
 				f.Match = key
-				ExpectWithOffset(2, hc.AddFault(ctx, f)).To(Succeed())
+				if err := hc.AddFault(ctx, f); err != nil {
+					check.KitFault("arming a fault at the HKR mock: %v", err)
+				}
 			}
 			DeferCleanup(func(ctx SpecContext) { _ = hc.ClearFaultsMatching(ctx, key) })
 		}
@@ -280,9 +284,9 @@ func sendPaidWithFaults(ctx context.Context, env *runenv.Env, fixtureID string, 
 func hkrState(ctx context.Context, env *runenv.Env) ([]mock.Booking, []mock.Message) {
 	hc := hkrControl(env)
 	bookings, err := hc.Bookings(ctx)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "reading the HKR mock's bookings: %v", err)
 	msgs, err := hc.Messages(ctx)
-	ExpectWithOffset(1, err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "reading the HKR mock's messages: %v", err)
 	return bookings, msgs
 }
 
@@ -291,7 +295,8 @@ func hkrState(ctx context.Context, env *runenv.Env) ([]mock.Booking, []mock.Mess
 func awaitFullPollCycle(ctx context.Context, env *runenv.Env) {
 	m, err := drive.MarkNow(ctx, env)
 	check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
-	ExpectWithOffset(1, drive.AwaitPollCycles(ctx, env, m, 1)).To(Succeed())
+	err = drive.AwaitPollCycles(ctx, env, m, 1)
+	ExpectWithOffset(1, err).NotTo(HaveOccurred(), "the SUT did not complete a poll cycle: %v", err)
 }
 
 // hasOutcome reports whether one of msgs has the outcome.

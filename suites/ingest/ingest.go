@@ -41,7 +41,7 @@ var _ = check.Profile(3, "Ingest", func() {
 	check.It("IN-FLD-020", func(ctx SpecContext) {
 		env := runenv.Current()
 		ids, err := smallFixtures(env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "listing the built-in small fixtures: %v", err)
 		judgeNormalisation(ctx, env, ids...)
 	})
 
@@ -65,7 +65,7 @@ var _ = check.Profile(3, "Ingest", func() {
 	check.It("IN-FLD-070", func(ctx SpecContext) {
 		env := runenv.Current()
 		d := push(ctx, env, fxMinimal)[0]
-		Expect(d.problem()).To(BeEmpty())
+		Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
 		rec, f := d.record, d.fixture
 		AddReportEntry("stored fields", fmt.Sprintf("fixture %s: %d fields stored, %d expected", f.Manifest.ID, len(rec.Fields), len(f.Expected.Fields)))
 		Expect(rec.Fields).NotTo(BeEmpty(),
@@ -92,7 +92,7 @@ var _ = check.Profile(3, "Ingest", func() {
 	check.It("IN-ATT-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		ids, err := smallFixtures(env)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "listing the built-in small fixtures: %v", err)
 		// The 21 attachments are IN-ATT-020's.
 		judgeAttachments(ctx, env, without(ids, fx21Attachments)...)
 	})
@@ -104,25 +104,25 @@ var _ = check.Profile(3, "Ingest", func() {
 	check.It("IN-ATT-030", func(ctx SpecContext) {
 		env := runenv.Current()
 		d := pushOne(ctx, env, fxLarge, largeWait)
-		Expect(d.problem()).To(BeEmpty())
+		Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
 		judgeStoredAttachments(d)
 	}, SpecTimeout(4*time.Minute))
 
 	check.It("IN-CAS-010", func(ctx SpecContext) {
 		env := runenv.Current()
 		f, err := drive.Fixture(env, fxMinimal)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "loading fixture %s: %v", fxMinimal, err)
 		// The identical message, nachrichtenUUID included, as two submissions.
 		msg := drive.Message(f)
 		ds := []delivery{pushMessage(ctx, env, msg, decisionWait), pushMessage(ctx, env, msg, decisionWait)}
 		for _, d := range ds {
-			Expect(d.problem()).To(BeEmpty())
+			Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
 		}
 		p := drive.Probe(env)
 		refs := map[string]string{}
 		for _, d := range ds {
 			cases, err := p.CasesFor(ctx, d.sent.SubmissionID)
-			Expect(err).NotTo(HaveOccurred())
+			Expect(err).NotTo(HaveOccurred(), "the SUT's probe did not list the cases of submission %s: %v", d.sent.SubmissionID, err)
 			AddReportEntry("cases of "+d.sent.SubmissionID, cases)
 			Expect(cases).To(HaveLen(1),
 				"submission %s (fixture %s, pushed twice as two submissions) has %d cases in GET %s; two submissions make two cases even when their content is identical",
@@ -146,12 +146,12 @@ var _ = check.Profile(3, "Ingest", func() {
 // small fixture) and judges those fields and the stored fields of the aspect the message lacks.
 func judgeAspect(ctx context.Context, env *runenv.Env, a aspect, all bool) {
 	ids, err := smallFixtures(env)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "listing the built-in small fixtures: %v", err)
 	if !all {
 		var with []string
 		for _, id := range ids {
 			f, err := drive.Fixture(env, id)
-			Expect(err).NotTo(HaveOccurred())
+			check.KitExpect(err == nil, "loading fixture %s: %v", id, err)
 			if holds(f, a) {
 				with = append(with, id)
 			}
@@ -252,21 +252,23 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 	// The fault is bound to a case of this check alone: an opener submission creates the case,
 	// the redelivered one joins it.
 	opener := pushOne(ctx, env, fxNoAttachment, decisionWait)
-	Expect(opener.problem()).To(BeEmpty())
-	Expect(awaitAcceptEvent(ctx, env, opener.sent.SubmissionID)).To(Succeed())
+	Expect(opener.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", opener.problem())
+	Expect(awaitAcceptEvent(ctx, env, opener.sent.SubmissionID)).To(Succeed(), "the SUT did not post accept-submission for the valid submission %s", opener.sent.SubmissionID)
 
 	eventsPath := "/v1/cases/" + opener.sent.CaseID + "/events"
 	fault := fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultStatus, Status: 503, Count: 1}
 	if restart {
 		fault = fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultDelay, DelayMS: restartHoldMS, Count: 1}
 	}
-	Expect(ctl.AddFault(ctx, fault)).To(Succeed())
+	if err := ctl.AddFault(ctx, fault); err != nil {
+		check.KitFault("arming the fault on the decision post at the delivery service mock: %v", err)
+	}
 	AddReportEntry("fault", fault)
 
 	f, err := drive.Fixture(env, fxMinimal)
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "loading fixture %s: %v", fxMinimal, err)
 	sent, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.CaseID = opener.sent.CaseID })
-	Expect(err).NotTo(HaveOccurred())
+	check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 
 	if restart {
 		// Taken in, and its decision post is held by the delivery service: the SUT goes down
@@ -274,14 +276,14 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 		wctx, cancel := context.WithTimeout(ctx, decisionWait)
 		_, found, err := drive.AwaitRecord(wctx, env, sent.SubmissionID, func(contract.Record) bool { return true })
 		cancel()
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited submission %s: %v", sent.SubmissionID, err)
 		Expect(found).To(BeTrue(), "the SUT never took in submission %s", sent.SubmissionID)
 		// The SUT posts its decision after it shows the submission; the delivery service holds
 		// that post. The restart comes once the post is held, and the recorded traffic below
 		// confirms that it was in flight across the restart.
 		Eventually(func(g Gomega) {
 			held, err := ctl.Held(ctx)
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred(), "reading the held posts at the delivery service mock: %v", err)
 			g.Expect(held).To(ContainElement(HaveField("Path", eventsPath)), "the SUT has not posted its decision on %s yet", sent.SubmissionID)
 		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(100 * time.Millisecond).Should(Succeed())
 		restartAt := time.Now().UTC()
@@ -300,10 +302,10 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 			eventsPath, restartAt.Format(time.RFC3339Nano))
 	}
 
-	Expect(awaitAcceptEvent(ctx, env, sent.SubmissionID)).To(Succeed())
+	Expect(awaitAcceptEvent(ctx, env, sent.SubmissionID)).To(Succeed(), "the SUT did not post accept-submission for the redelivered submission %s", sent.SubmissionID)
 	if !restart {
 		ex, err := ctl.Exchanges(ctx, 0)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		Expect(failedPosts(ex, eventsPath)).To(BeNumerically(">=", 1),
 			"the delivery service never refused a decision post to %s, so the submission was not redelivered", eventsPath)
 	}
@@ -311,9 +313,10 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 	// The SUT may need a poll round after its successful post to show a second case.
 	m, err := drive.MarkNow(ctx, env)
 	check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
-	Expect(drive.AwaitPollCycles(ctx, env, m, 1)).To(Succeed())
+	err = drive.AwaitPollCycles(ctx, env, m, 1)
+	Expect(err).NotTo(HaveOccurred(), "the SUT did not complete a poll cycle after its decision: %v", err)
 	cases, err := drive.Probe(env).CasesFor(ctx, sent.SubmissionID)
-	Expect(err).NotTo(HaveOccurred())
+	Expect(err).NotTo(HaveOccurred(), "the SUT's probe did not list the cases of submission %s: %v", sent.SubmissionID, err)
 	AddReportEntry("cases of "+sent.SubmissionID, cases)
 	Expect(cases).To(HaveLen(1),
 		"submission %s, delivered once and listed again after its decision post failed, has %d cases in GET %s: %+v",

@@ -41,7 +41,7 @@ var _ = check.Profile(1, "Smoke", func() {
 		// delivery service does not know.
 		Eventually(func(g Gomega) {
 			all, err := drive.Control(env).Exchanges(ctx, 0)
-			g.Expect(err).NotTo(HaveOccurred())
+			g.Expect(err).NotTo(HaveOccurred(), "reading the delivery service mock's exchanges: %v", err)
 			if listed := listingStatuses(all); !slices.Contains(listed, 200) {
 				if refused := tokenRefusals(all); len(refused) > 0 {
 					StopTrying(fmt.Sprintf("the delivery service refused the SUT's token request (%s) and answered none of its submission listings 200: the SUT did not obtain a working token with the credentials it was given", refused[0])).Now()
@@ -55,28 +55,29 @@ var _ = check.Profile(1, "Smoke", func() {
 	check.It("SM-DST-030", func(ctx SpecContext) {
 		env := runenv.Current()
 		f, err := drive.Fixture(env, smokeFixture)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "loading fixture %s: %v", smokeFixture, err)
 		foreign, err := drive.Send(ctx, env, f, func(s *sender.Submission) { s.DestinationID = env.FitConnect.ForeignDestinationID })
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		// A submission to the SUT's own destination, sent after the foreign one: once the SUT
 		// decided it, the SUT has polled since the foreign one was waiting.
 		own, err := drive.Send(ctx, env, f)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, own.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited its decision on submission %s: %v", own.SubmissionID, err)
 		Expect(decided).To(BeTrue(), "the SUT never decided submission %s to its own destination", own.SubmissionID)
 		// One full poll cycle more for a SUT that handles destinations one after the other.
 		m, err := drive.MarkNow(ctx, env)
 		check.KitExpect(err == nil, "reading the delivery service's exchanges: %v", err)
-		Expect(drive.AwaitPollCycles(ctx, env, m, 1)).To(Succeed())
+		err = drive.AwaitPollCycles(ctx, env, m, 1)
+		Expect(err).NotTo(HaveOccurred(), "the SUT did not complete a poll cycle after its decision: %v", err)
 
 		_, found, err := drive.Probe(env).Record(ctx, foreign.SubmissionID)
-		Expect(err).NotTo(HaveOccurred())
+		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed to answer for submission %s: %v", foreign.SubmissionID, err)
 		Expect(found).To(BeFalse(), "the SUT took in submission %s, addressed to destination %s, which is not its own", foreign.SubmissionID, env.FitConnect.ForeignDestinationID)
 		subs, err := drive.Control(env).Submissions(ctx)
-		Expect(err).NotTo(HaveOccurred())
+		check.KitExpect(err == nil, "reading the submissions at the delivery service mock: %v", err)
 		for _, s := range subs {
 			if s.ID == foreign.SubmissionID {
 				Expect(s.State).To(Equal("submitted"), "the SUT changed the state of a submission to another destination")
