@@ -122,6 +122,9 @@ func cmdImages(args []string, stdout, stderr io.Writer) int {
 		if err != nil {
 			return fail(err)
 		}
+		if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+			return fail(err)
+		}
 		if err := os.Rename(tmp.Name(), output); err != nil {
 			return fail(fmt.Errorf("writing %s: %w", output, err))
 		}
@@ -139,7 +142,7 @@ func cmdImages(args []string, stdout, stderr io.Writer) int {
 		defer f.Close()
 		loaded, mine, err := runtime.LoadKitImages(ctx, f)
 		if err != nil {
-			return fail(err)
+			return fail(fmt.Errorf("%s: %w", input, err))
 		}
 		for _, l := range loaded {
 			fmt.Fprintln(stdout, l)
