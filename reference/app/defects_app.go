@@ -38,6 +38,9 @@ func callbackVariants(d defects.Set, proc *intake.Processor) []callback.Option {
 	return o
 }
 
+// worksInBackground is false under probe-only: the reference then neither polls nor books.
+func worksInBackground(d defects.Set) bool { return !d.On("probe-only") }
+
 // clientSecret is the secret the reference logs in with: a wrong one under token-wrong-credentials.
 func clientSecret(secret string, d defects.Set) string {
 	if d.On("token-wrong-credentials") {

@@ -96,9 +96,11 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() { defer wg.Done(); proc.Run(bg, cfg.PollInterval) }()
-	if booking != nil {
+	if worksInBackground(cfg.Defects) {
+		wg.Add(1)
+		go func() { defer wg.Done(); proc.Run(bg, cfg.PollInterval) }()
+	}
+	if booking != nil && worksInBackground(cfg.Defects) {
 		wg.Add(1)
 		go func() { defer wg.Done(); booking.Run(bg) }()
 	}

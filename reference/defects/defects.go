@@ -19,6 +19,7 @@ type Defect struct {
 var All = []Defect{
 	{"probe-wrong-contract-version", "the probe reports a contract version the kit does not know"},
 	{"token-wrong-credentials", "requests OAuth tokens with a wrong client secret"},
+	{"probe-only", "answers its probe and does nothing else: never logs in, polls or books"},
 	{"poll-foreign-destination", "lists submissions without the destination filter and processes every destination it can see"},
 	{"float-arithmetic", "computes booking amounts in float64: brutto as int64(amount*100) cents truncates (4.35 → 4.34) and gesamtbetrag of several positions drifts off the cents (0.10+0.20)"},
 	{"double-booking-on-retry", "sends each retry of an Anordnung with a new anordnungsNummerExtern, so the HKR system books it again"},
