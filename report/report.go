@@ -69,6 +69,9 @@ const EntryKitFault = "kit-fault"
 
 // Meta describes the run.
 type Meta struct {
+	// RunID (a UUID) is also the value of the dev.konform.run label of every Docker object the
+	// run made.
+	RunID           string    `json:"runId,omitempty"`
 	KitVersion      string    `json:"kitVersion"`
 	ContractVersion string    `json:"contractVersion"`
 	Runtime         string    `json:"runtime"`

@@ -157,7 +157,6 @@ func TestFullRunInContainers(t *testing.T) {
 		}
 		t.Skipf("\n\n*** NO DOCKER ENGINE: the run in containers is SKIPPED (%v) ***\n\n", err)
 	}
-	before := konformObjects(t)
 	outDir := t.TempDir()
 	root, ok := moduleRoot()
 	if !ok {
@@ -186,19 +185,22 @@ func TestFullRunInContainers(t *testing.T) {
 			t.Errorf("report %s missing: %v", f, err)
 		}
 	}
-	if after := konformObjects(t); after != before {
-		t.Fatalf("the run left Docker objects behind:\nbefore:\n%s\nafter:\n%s", before, after)
-	}
+	assertNothingLeft(t, outDir)
 }
 
-// konformObjects lists the containers, networks and images that carry the run label.
-func konformObjects(t *testing.T) string {
+// konformObjectsOf lists the containers, networks and images of one run, or of every run when
+// runID is "".
+func konformObjectsOf(t *testing.T, runID string) string {
 	t.Helper()
+	label := "label=" + runtime.Label
+	if runID != "" {
+		label += "=" + runID
+	}
 	var all []string
 	for _, args := range [][]string{
-		{"ps", "-a", "--filter", "label=" + runtime.Label, "--format", "{{.Names}}"},
-		{"network", "ls", "--filter", "label=" + runtime.Label, "--format", "{{.Name}}"},
-		{"images", "--filter", "label=" + runtime.Label, "--format", "{{.Repository}}:{{.Tag}}"},
+		{"ps", "-a", "--filter", label, "--format", "{{.Names}}"},
+		{"network", "ls", "--filter", label, "--format", "{{.Name}}"},
+		{"images", "--filter", label, "--format", "{{.Repository}}:{{.Tag}}"},
 	} {
 		out, err := exec.Command("docker", args...).CombinedOutput()
 		if err != nil {

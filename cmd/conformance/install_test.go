@@ -67,16 +67,13 @@ func TestReleaseBinaryOutsideACheckout(t *testing.T) {
 	refTag := "konform-vendor-reference:" + id
 	kitTags := []string{runtime.MockImage.Tag(id), runtime.ReferenceImage.Tag(id), refTag}
 	t.Cleanup(func() { removeImages(t, kitTags...) })
-	before := konformObjects(t)
 
 	out, code := sh(10*time.Minute, "run", "--schemas", specs, "--out", "smoke", "--profile", "smoke")
 	t.Log(out)
 	if code != exitPassed || !strings.Contains(out, "from this statically linked conformance binary") {
 		t.Fatalf("a run from the release binary alone: exit %d, want 0 with images built from the binary itself", code)
 	}
-	if left := leftBehind(before, konformObjects(t)); left != "" {
-		t.Fatalf("the run left Docker objects behind:\n%s", left)
-	}
+	assertNothingLeft(t, filepath.Join(vendorDir, "smoke"))
 
 	out, code = sh(10*time.Minute, "images", "build", "--schemas", specs, "--reference-tag", refTag)
 	if code != exitPassed {
@@ -107,9 +104,7 @@ func TestReleaseBinaryOutsideACheckout(t *testing.T) {
 	if sum.Verdict != report.Passed || sum.All().Passed != sum.All().Total() || sum.All().Total() == 0 {
 		t.Fatalf("summary: verdict %s, %+v", sum.Verdict, sum.All())
 	}
-	if left := leftBehind(before, konformObjects(t)); left != "" {
-		t.Fatalf("the run left Docker objects behind:\n%s", left)
-	}
+	assertNothingLeft(t, filepath.Join(vendorDir, "report"))
 }
 
 // TestGoInstallOutsideACheckout is a vendor's path with `go install …/cmd/conformance@version`:
@@ -170,7 +165,6 @@ func TestGoInstallOutsideACheckout(t *testing.T) {
 	id := strings.TrimSpace(idOut)
 	refTag := "konform-vendor-reference:" + id
 	t.Cleanup(func() { removeImages(t, runtime.MockImage.Tag(id), runtime.ReferenceImage.Tag(id), refTag) })
-	before := konformObjects(t)
 	out, code := sh(15*time.Minute, "images", "build", "--schemas", specs, "--reference-tag", refTag)
 	if code != exitPassed || !strings.Contains(out, "from module "+source.ModulePath+"@"+version+" (module cache)") {
 		t.Fatalf("images build from the module cache: exit %d\n%s", code, out)
@@ -180,9 +174,7 @@ func TestGoInstallOutsideACheckout(t *testing.T) {
 	if code != exitPassed {
 		t.Fatalf("run --sut-image from a go-installed binary: exit %d", code)
 	}
-	if left := leftBehind(before, konformObjects(t)); left != "" {
-		t.Fatalf("the run left Docker objects behind:\n%s", left)
-	}
+	assertNothingLeft(t, filepath.Join(vendorDir, "report"))
 }
 
 func needDocker(t *testing.T) {
@@ -279,18 +271,18 @@ func writeModuleProxy(t *testing.T, root, proxy, v string) {
 	}
 }
 
-// leftBehind lists the objects in after that were not in before: other runs (another test
-// package's) may start and end meanwhile.
-func leftBehind(before, after string) string {
-	was := map[string]bool{}
-	for _, l := range strings.Split(before, "\n") {
-		was[l] = true
+// assertNothingLeft fails when a container, network or image of the run whose report is in
+// dir is still there.
+func assertNothingLeft(t *testing.T, dir string) {
+	t.Helper()
+	sum, err := report.ReadSummary(filepath.Join(dir, report.SummaryFile))
+	if err != nil {
+		t.Fatal(err)
 	}
-	var left []string
-	for _, l := range strings.Split(after, "\n") {
-		if l != "" && !was[l] {
-			left = append(left, l)
-		}
+	if sum.Meta.RunID == "" {
+		t.Fatalf("%s names no run ID", dir)
 	}
-	return strings.Join(left, "\n")
+	if left := strings.TrimSpace(konformObjectsOf(t, sum.Meta.RunID)); left != "" {
+		t.Fatalf("run %s left Docker objects behind:\n%s", sum.Meta.RunID, left)
+	}
 }

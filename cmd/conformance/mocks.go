@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/google/uuid"
 	"io"
 	"os"
 	"os/signal"
@@ -53,7 +54,8 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
 		return exitEnvironment
 	}
-	rt, err := chooseRuntime(ctx, runOptions{runtime: *rtKind}, workDir, stdout, stderr)
+	runID := uuid.NewString()
+	rt, err := chooseRuntime(ctx, runOptions{runtime: *rtKind, runID: runID}, workDir, stdout, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
 		os.RemoveAll(workDir)
@@ -83,7 +85,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *envPath, err)
 		return exitEnvironment
 	}
-	sess := session{Runtime: rt.Name(), Endpoints: endpoints, FitConnect: prov.FitConnect, Env: prov.Env}
+	sess := session{RunID: runID, Runtime: rt.Name(), Endpoints: endpoints, FitConnect: prov.FitConnect, Env: prov.Env}
 	if err := sess.save(*sessionPath); err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *sessionPath, err)
 		return exitEnvironment

@@ -43,6 +43,7 @@ import (
 func contractVersion() string { return contract.Version }
 
 type runOptions struct {
+	runID            string // a UUID: the report's and every Docker object's label
 	sutImage, sutURL string
 	sutRestartCmd    string
 	pollInterval     time.Duration
@@ -223,6 +224,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitUsage
 	}
+	o.runID = uuid.NewString()
 	console := report.Console{W: stdout, Color: report.UseColor(stdout)}
 	// progress is where the run's own lines go while it runs: nowhere with --quiet.
 	progress := stdout
@@ -243,7 +245,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	meta := report.Meta{
-		KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
+		RunID: o.runID, KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
 		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started,
 	}
 	selected, err := o.selected()
@@ -357,7 +359,7 @@ const sutOutputLines = 20
 func reportNotReady(o runOptions, st *stage, started time.Time, console report.Console, stderr io.Writer) int {
 	cause, rest, _ := strings.Cut(st.notReady.Error(), "\n")
 	sutLog := filepath.Join("logs", "sut.log")
-	meta := report.Meta{KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
+	meta := report.Meta{RunID: o.runID, KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
 		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started, FinishedAt: time.Now().UTC(),
 		StoppedBecause: fmt.Sprintf("%s failed: %s (the SUT's output: %s)", probeCheck, cause, sutLog)}
 	selected, _ := o.selected()
@@ -619,7 +621,10 @@ func chooseRuntime(ctx context.Context, o runOptions, workDir string, progress, 
 		return runtime.NewProcess(workDir)
 	}
 	root, _ := moduleRoot()
-	runID := strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	runID := o.runID
+	if runID == "" {
+		runID = uuid.NewString()
+	}
 	d, err := runtime.NewDocker(ctx, runID, workDir, root)
 	if err != nil {
 		return nil, err

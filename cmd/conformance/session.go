@@ -13,6 +13,7 @@ import (
 // session is what `mocks up` leaves for `run --sut-url`: where the mocks are and what was
 // provisioned, so that the run drives the very mocks the vendor configured the SUT for.
 type session struct {
+	RunID      string                     `json:"runId"`
 	Runtime    string                     `json:"runtime"`
 	Endpoints  map[string]runenv.Endpoint `json:"endpoints"`
 	FitConnect runenv.FitConnect          `json:"fitConnect"`
