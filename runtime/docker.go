@@ -60,8 +60,9 @@ type DockerRuntime struct {
 func init() {
 	// Ryuk would need an image from a registry; the run removes what it made itself.
 	os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
-	// Ports are published on loopback only; without this, testcontainers would address them
-	// through the Docker bridge gateway whenever the kit itself runs inside a container.
+	// Ports are published on loopback only (a remote engine: see publishing); without this,
+	// testcontainers would address them through the Docker bridge gateway whenever the kit
+	// itself runs inside a container.
 	os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", "127.0.0.1")
 	tclog.SetDefault(tclog.NewNoopLogger())
 }
@@ -148,6 +149,9 @@ func (d *DockerRuntime) network(ctx context.Context) (*testcontainers.DockerNetw
 
 // StartActors implements Runtime: one container per actor from the konform-mock image.
 func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]ActorFactory) (map[string]runenv.Endpoint, error) {
+	if d.HostNetwork && remoteEngine() {
+		return nil, fmt.Errorf("%w: the Docker engine %s is on another host: mocks on its host network cannot reach a SUT on this one; use --runtime=process for mocks up, or run with --sut-image", ErrUsage, publishing().host)
+	}
 	image, err := d.kitImage(ctx, MockImage)
 	if err != nil {
 		return nil, err
@@ -261,13 +265,13 @@ func freeLoopbackPort() (int, error) {
 
 func mockPort() string { return fmt.Sprintf("%d/tcp", MockPort) }
 
-// onNetwork puts a container on the run's network under name and publishes its port on
-// loopback only: nothing of the run is reachable from other hosts.
+// onNetwork puts a container on the run's network under name and publishes its port: on
+// loopback only with a local engine, so nothing of the run is reachable from other hosts.
 func onNetwork(nw *testcontainers.DockerNetwork, name string) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
 		testcontainers.WithExposedPorts(mockPort()),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr(publishing().bindIP)}}}
 		}),
 		network.WithNetwork([]string{name}, nw),
 	}
@@ -301,7 +305,7 @@ func externalURL(ctx context.Context, c *testcontainers.DockerContainer) (string
 	if err != nil {
 		return "", envErr("reading the mapped port: %v", err)
 	}
-	return fmt.Sprintf("http://127.0.0.1:%s", port.Port()), nil
+	return "http://" + net.JoinHostPort(publishing().host, port.Port()), nil
 }
 
 // SUTBase implements Runtime.

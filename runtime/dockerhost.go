@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"os"
 	"path/filepath"
 
@@ -72,7 +74,11 @@ func useChosenEngine(ctx context.Context) error {
 	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
 		return envErr("the Docker engine %s from %s does not answer: %v (the kit does not fall back to another engine)", host, from, err)
 	}
-	// testcontainers reads DOCKER_HOST before any other source.
+	// testcontainers reads DOCKER_HOST before any other source, and addresses published ports
+	// at TESTCONTAINERS_HOST_OVERRIDE.
+	if err := os.Setenv("TESTCONTAINERS_HOST_OVERRIDE", publishing().host); err != nil {
+		return err
+	}
 	return os.Setenv("DOCKER_HOST", host)
 }
 
@@ -81,4 +87,41 @@ func useChosenEngine(ctx context.Context) error {
 func EngineChosen() bool {
 	host, _, err := engineHost()
 	return err != nil || host != ""
+}
+
+// published is where the ports of the run's containers are published and how the kit reaches
+// them. A local engine (a unix socket, the default) publishes on loopback only. A remote engine
+// (DOCKER_HOST=tcp://docker:2375, as with a docker:dind service in GitLab CI) publishes on its
+// own host, which the kit reaches by the engine's host name; on all of that host's interfaces
+// unless the name is a loopback address.
+type published struct {
+	bindIP string
+	host   string
+}
+
+func publishing() published {
+	host, _, err := engineHost()
+	if err != nil || host == "" {
+		return published{"127.0.0.1", "127.0.0.1"}
+	}
+	u, err := url.Parse(host)
+	if err != nil || (u.Scheme != "tcp" && u.Scheme != "http" && u.Scheme != "https") || u.Hostname() == "" {
+		return published{"127.0.0.1", "127.0.0.1"}
+	}
+	name := u.Hostname()
+	if isLoopback(name) {
+		return published{"127.0.0.1", "127.0.0.1"}
+	}
+	return published{"0.0.0.0", name}
+}
+
+// remoteEngine reports whether the engine's published ports live on another host than this one.
+func remoteEngine() bool { return !isLoopback(publishing().host) }
+
+func isLoopback(name string) bool {
+	if name == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(name)
+	return err == nil && ip.IsLoopback()
 }

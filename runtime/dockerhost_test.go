@@ -49,3 +49,21 @@ func TestUnreachableChosenEngineIsAnError(t *testing.T) {
 		t.Fatalf("an unreachable DOCKER_HOST must be an error naming it, got %v", err)
 	}
 }
+
+func TestPublishingFollowsTheEngine(t *testing.T) {
+	t.Setenv("DOCKER_CONFIG", t.TempDir())
+	t.Setenv("DOCKER_CONTEXT", "")
+	for host, want := range map[string]published{
+		"":                            {"127.0.0.1", "127.0.0.1"},
+		"unix:///var/run/docker.sock": {"127.0.0.1", "127.0.0.1"},
+		"tcp://127.0.0.1:2375":        {"127.0.0.1", "127.0.0.1"},
+		"tcp://localhost:2375":        {"127.0.0.1", "127.0.0.1"},
+		"tcp://docker:2375":           {"0.0.0.0", "docker"},
+		"tcp://[::1]:2376":            {"127.0.0.1", "127.0.0.1"},
+	} {
+		t.Setenv("DOCKER_HOST", host)
+		if got := publishing(); got != want {
+			t.Errorf("DOCKER_HOST=%q: %+v, want %+v", host, got, want)
+		}
+	}
+}
