@@ -17,8 +17,10 @@ import (
 	"github.com/konform/konform/runenv"
 )
 
-// DefaultTimeout bounds every check that does not set its own SpecTimeout.
-const DefaultTimeout = 3 * time.Minute
+// DefaultTimeout bounds every check that does not set its own SpecTimeout: a backstop above
+// the checks' own limits, which follow the SUT's cadence up to its ceiling
+// (docs/sut-contract.md §2, time limits).
+const DefaultTimeout = 10 * time.Minute
 
 // Report entry names.
 const (

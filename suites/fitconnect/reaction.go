@@ -334,5 +334,5 @@ func expectCallbackIgnored(ctx context.Context, env *runenv.Env, req fitconnect.
 	}
 	// The submission is valid and waits for the SUT's own polling; let it be decided so that it
 	// does not linger into the next check.
-	_, _ = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+	_, _ = awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 }

@@ -28,8 +28,6 @@ import (
 const (
 	// withAttachment is a small valid submission with one PDF attachment.
 	withAttachment = "bg-0200-minimal"
-	// decisionWait bounds how long a spec waits for the SUT's decision on one submission.
-	decisionWait = 60 * time.Second
 	// probeLag bounds how long the probe may lag behind a decision event in the log.
 	probeLag = 10 * time.Second
 )
@@ -60,7 +58,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		check.KitExpect(allIn(ids, released), "the delivery service mock released %v, not every held submission %v", released, ids)
 
 		for _, id := range ids {
-			s, err := awaitDecisionEvent(ctx, env, id, decisionWait)
+			s, err := awaitDecisionEvent(ctx, env, id, drive.DecisionLimit(ctx, env))
 			Expect(err).NotTo(HaveOccurred(), "with %d submissions waiting over pages of at most %d", n, pageCap)
 			Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "submission %s is valid: %s", id, describe(decisionsOf(s)))
 		}
@@ -79,7 +77,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		env := runenv.Current()
 		res, err := drive.Send(ctx, env, mustFixture(env, withAttachment))
 		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
-		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on the valid submission %s: %v", res.SubmissionID, err)
 		accepts := eventsOf(s, fitconnect.EventAcceptSubmission)
 		Expect(accepts).To(HaveLen(1), "decisions posted for a valid submission: %s", describe(decisionsOf(s)))
@@ -172,7 +170,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		env := runenv.Current()
 		p := drive.Probe(env)
 		res := sendBroken(ctx, env, sender.BreakDataHash, nil)
-		_, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		_, err := awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on submission %s, whose data hash is broken: %v", res.SubmissionID, err)
 		rec := awaitProbeDecision(ctx, env, res.SubmissionID)
 		Expect(rec.Status).To(Equal(contract.StatusRejected), "the probe shows submission %s, whose data hash is broken, as %q, not rejected", res.SubmissionID, rec.Status)
@@ -233,7 +231,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		if v := reactionVerdict(cad, at, fetched); v != "" {
 			Fail(v)
 		}
-		_, err = awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		_, err = awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 		Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on the announced submission %s: %v", res.SubmissionID, err)
 	})
 
@@ -255,7 +253,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 			n, err := resetEventPosts(ctx, env, seq, res.CaseID)
 			g.Expect(err).NotTo(HaveOccurred(), "reading the delivery service mock's exchanges: %v", err)
 			g.Expect(n).To(BeNumerically(">=", 1), "the SUT has not tried to post its decision yet")
-		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(200 * time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(drive.DecisionLimit(ctx, env)).WithPolling(200 * time.Millisecond).Should(Succeed())
 
 		// The SUT stored its decision but the delivery service never got it: crash it now.
 		switch err := env.SUT.Restart(ctx); {
@@ -264,7 +262,7 @@ var _ = check.Profile(2, "FIT-Connect receiver", func() {
 		case err != nil:
 			Fail(fmt.Sprintf("restarting the SUT: %v", err))
 		}
-		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+		s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 		Expect(err).NotTo(HaveOccurred(), "after the restart the SUT never posted its decision again")
 		Expect(decisionsOf(s)[0].Event).To(Equal(fitconnect.EventAcceptSubmission), "the submission is valid: %s", describe(decisionsOf(s)))
 		// A SUT that takes the redelivered submission for a new one makes its second case in
@@ -395,7 +393,7 @@ func confirmBrokenData(env *runenv.Env, f fixtures.Fixture, data sender.Part, b 
 // naming the problem type and instance, a probe record "rejected", and no case.
 func expectRejected(ctx context.Context, env *runenv.Env, res sender.Result, problemType, instance string) {
 	GinkgoHelper()
-	s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, decisionWait)
+	s, err := awaitDecisionEvent(ctx, env, res.SubmissionID, drive.DecisionLimit(ctx, env))
 	Expect(err).NotTo(HaveOccurred(), "the SUT posted no decision on submission %s (%s), which must be rejected with problem %s: %v", res.SubmissionID, res.Break, problemType, err)
 	ds := decisionsOf(s)
 	Expect(eventNames(ds)).To(Equal([]string{fitconnect.EventRejectSubmission}),

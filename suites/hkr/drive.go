@@ -14,8 +14,14 @@ import (
 	"github.com/konform/konform/suites/drive"
 )
 
-// settleTimeout bounds the wait for a decision and for the SUT's bookings to leave "pending".
-const settleTimeout = 90 * time.Second
+// bookingAllowance is the time beyond the decision for the SUT's bookings to leave "pending",
+// retries through the HKR mock's faults included.
+const bookingAllowance = 60 * time.Second
+
+// settleLimit bounds the wait for a decision and for the SUT's bookings to leave "pending".
+func settleLimit(ctx context.Context, env *runenv.Env) time.Duration {
+	return drive.DecisionLimit(ctx, env) + bookingAllowance
+}
 
 func hkrControl(env *runenv.Env) *mock.Control { return mock.NewControl(env.HKR.External) }
 
@@ -48,7 +54,8 @@ func sendPaid(ctx context.Context, env *runenv.Env, fixtureID string, change ...
 // awaitSettled waits until the SUT decided the submission and none of its bookings is still
 // pending; with wantBooking also until at least one booking exists.
 func awaitSettled(ctx context.Context, env *runenv.Env, p Paid, wantBooking bool) (contract.Record, error) {
-	wctx, cancel := context.WithTimeout(ctx, settleTimeout)
+	limit := settleLimit(ctx, env)
+	wctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	rec, done, err := drive.AwaitRecord(wctx, env, p.SubmissionID, func(r contract.Record) bool {
 		if r.Status == contract.StatusRejected {
@@ -68,7 +75,7 @@ func awaitSettled(ctx context.Context, env *runenv.Env, p Paid, wantBooking bool
 		return rec, fmt.Errorf("probe for %s (%s): %w", p.SubmissionID, p.Fixture, err)
 	}
 	if !done {
-		return rec, fmt.Errorf("submission %s (%s) not settled within %s: status %q, bookings %+v", p.SubmissionID, p.Fixture, settleTimeout, rec.Status, rec.Bookings)
+		return rec, fmt.Errorf("submission %s (%s) not settled within %s: status %q, bookings %+v", p.SubmissionID, p.Fixture, limit.Round(time.Second), rec.Status, rec.Bookings)
 	}
 	if rec.Status != contract.StatusAccepted {
 		return rec, fmt.Errorf("the SUT rejected submission %s (%s), a valid fixture: %+v", p.SubmissionID, p.Fixture, rec.Problems)

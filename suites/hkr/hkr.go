@@ -135,7 +135,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 		check.KitExpect(err == nil, "loading fixture %s: %v", unpaid, err)
 		first, err := drive.Send(ctx, env, f)
 		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
-		wctx, cancel := context.WithTimeout(ctx, settleTimeout)
+		wctx, cancel := context.WithTimeout(ctx, settleLimit(ctx, env))
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, first.SubmissionID)
 		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited its decision on submission %s: %v", first.SubmissionID, err)
@@ -153,7 +153,7 @@ var _ = check.Profile(4, "HKR payment", func() {
 			sub, err := drive.Control(env).Submission(ctx, p.SubmissionID)
 			g.Expect(err).NotTo(HaveOccurred(), "reading submission %s at the delivery service mock: %v", p.SubmissionID, err)
 			g.Expect(sub.State).NotTo(Equal("submitted"), "the SUT has not yet posted its decision again after the reset")
-		}).WithContext(ctx).WithTimeout(settleTimeout).WithPolling(500 * time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(settleLimit(ctx, env)).WithPolling(500 * time.Millisecond).Should(Succeed())
 		ex, err := drive.Control(env).Exchanges(ctx, 0)
 		check.KitExpect(err == nil, "reading the delivery service mock's exchanges: %v", err)
 		resets := 0

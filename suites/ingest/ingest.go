@@ -27,8 +27,8 @@ const (
 	fxLarge         = "bg-0200-grosse-anlage"
 )
 
-// largeWait bounds the 50 MiB submission from submit to decision.
-const largeWait = 150 * time.Second
+// largeAllowance is the time beyond a small submission's decision limit for the 50 MiB one.
+const largeAllowance = 120 * time.Second
 
 // dbColumnLimit is the classic VARCHAR(255) a free text must not be cut at.
 const dbColumnLimit = 255
@@ -103,10 +103,10 @@ var _ = check.Profile(3, "Ingest", func() {
 
 	check.It("IN-ATT-030", func(ctx SpecContext) {
 		env := runenv.Current()
-		d := pushOne(ctx, env, fxLarge, largeWait)
+		d := pushOne(ctx, env, fxLarge, drive.DecisionLimit(ctx, env)+largeAllowance)
 		Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
 		judgeStoredAttachments(d)
-	}, SpecTimeout(4*time.Minute))
+	})
 
 	check.It("IN-CAS-010", func(ctx SpecContext) {
 		env := runenv.Current()
@@ -114,7 +114,7 @@ var _ = check.Profile(3, "Ingest", func() {
 		check.KitExpect(err == nil, "loading fixture %s: %v", fxMinimal, err)
 		// The identical message, nachrichtenUUID included, as two submissions.
 		msg := drive.Message(f)
-		ds := []delivery{pushMessage(ctx, env, msg, decisionWait), pushMessage(ctx, env, msg, decisionWait)}
+		ds := []delivery{pushMessage(ctx, env, msg, drive.DecisionLimit(ctx, env)), pushMessage(ctx, env, msg, drive.DecisionLimit(ctx, env))}
 		for _, d := range ds {
 			Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
 		}
@@ -251,7 +251,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 	ctl := drive.Control(env)
 	// The fault is bound to a case of this check alone: an opener submission creates the case,
 	// the redelivered one joins it.
-	opener := pushOne(ctx, env, fxNoAttachment, decisionWait)
+	opener := pushOne(ctx, env, fxNoAttachment, drive.DecisionLimit(ctx, env))
 	Expect(opener.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", opener.problem())
 	Expect(awaitAcceptEvent(ctx, env, opener.sent.SubmissionID)).To(Succeed(), "the SUT did not post accept-submission for the valid submission %s", opener.sent.SubmissionID)
 
@@ -273,7 +273,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 	if restart {
 		// Taken in, and its decision post is held by the delivery service: the SUT goes down
 		// before it learns whether the post arrived.
-		wctx, cancel := context.WithTimeout(ctx, decisionWait)
+		wctx, cancel := context.WithTimeout(ctx, drive.DecisionLimit(ctx, env))
 		_, found, err := drive.AwaitRecord(wctx, env, sent.SubmissionID, func(contract.Record) bool { return true })
 		cancel()
 		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited submission %s: %v", sent.SubmissionID, err)
@@ -285,7 +285,7 @@ func redeliver(ctx context.Context, env *runenv.Env, restart bool) {
 			held, err := ctl.Held(ctx)
 			g.Expect(err).NotTo(HaveOccurred(), "reading the held posts at the delivery service mock: %v", err)
 			g.Expect(held).To(ContainElement(HaveField("Path", eventsPath)), "the SUT has not posted its decision on %s yet", sent.SubmissionID)
-		}).WithContext(ctx).WithTimeout(decisionWait).WithPolling(100 * time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(drive.DecisionLimit(ctx, env)).WithPolling(100 * time.Millisecond).Should(Succeed())
 		restartAt := time.Now().UTC()
 		if err := env.SUT.Restart(ctx); err != nil {
 			if errors.Is(err, runenv.ErrNotSupported) {
@@ -365,7 +365,8 @@ func heldAcross(ex []recorder.Exchange, path string, at time.Time) []recorder.Ex
 // the submission.
 func awaitAcceptEvent(ctx context.Context, env *runenv.Env, submissionID string) error {
 	ctl := drive.Control(env)
-	wctx, cancel := context.WithTimeout(ctx, decisionWait)
+	limit := drive.DecisionLimit(ctx, env)
+	wctx, cancel := context.WithTimeout(ctx, limit)
 	defer cancel()
 	for {
 		subs, err := ctl.Submissions(wctx)
@@ -383,7 +384,7 @@ func awaitAcceptEvent(ctx context.Context, env *runenv.Env, submissionID string)
 		}
 		select {
 		case <-wctx.Done():
-			return fmt.Errorf("no accept-submission event for submission %s at the delivery service within %s", submissionID, decisionWait)
+			return fmt.Errorf("no accept-submission event for submission %s at the delivery service within %s", submissionID, limit.Round(time.Second))
 		case <-time.After(300 * time.Millisecond):
 		}
 	}

@@ -14,9 +14,6 @@ import (
 	"github.com/konform/konform/suites/drive"
 )
 
-// decisionWait bounds how long a small submission may take from submit to the SUT's decision.
-const decisionWait = 60 * time.Second
-
 // pushConcurrency is how many fixtures are on their way at once; the SUT decides them in its
 // own order.
 const pushConcurrency = 4
@@ -27,7 +24,9 @@ type delivery struct {
 	sent    sender.Result
 	record  contract.Record
 	decided bool
-	err     error
+	// wait is how long the kit waited for the decision.
+	wait time.Duration
+	err  error
 	// rejection is the payload of the reject-submission event, when the SUT rejected it.
 	rejection string
 }
@@ -39,9 +38,9 @@ func (d delivery) problem() string {
 	case d.err != nil:
 		return fmt.Sprintf("fixture %s: %v", id, d.err)
 	case !d.decided && d.record.SubmissionID == "":
-		return fmt.Sprintf("fixture %s: the probe never showed submission %s within %s", id, d.sent.SubmissionID, decisionWait)
+		return fmt.Sprintf("fixture %s: the probe never showed submission %s within %s", id, d.sent.SubmissionID, d.wait.Round(time.Second))
 	case !d.decided:
-		return fmt.Sprintf("fixture %s: submission %s still %q after %s", id, d.sent.SubmissionID, d.record.Status, decisionWait)
+		return fmt.Sprintf("fixture %s: submission %s still %q after %s", id, d.sent.SubmissionID, d.record.Status, d.wait.Round(time.Second))
 	case d.record.Status != contract.StatusAccepted:
 		return fmt.Sprintf("fixture %s: the SUT rejected submission %s, a valid submission: %s", id, d.sent.SubmissionID, d.rejectionText())
 	}
@@ -66,7 +65,7 @@ func push(ctx context.Context, env *runenv.Env, ids ...string) []delivery {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			out[i] = pushOne(ctx, env, id, decisionWait)
+			out[i] = pushOne(ctx, env, id, drive.DecisionLimit(ctx, env))
 		}()
 	}
 	wg.Wait()
@@ -84,7 +83,7 @@ func pushOne(ctx context.Context, env *runenv.Env, id string, wait time.Duration
 // pushMessage sends the message and waits for the decision; the delivery's fixture is the
 // message, so its expected record names the nachrichtenUUID actually sent.
 func pushMessage(ctx context.Context, env *runenv.Env, f fixtures.Fixture, wait time.Duration, change ...func(*sender.Submission)) delivery {
-	d := delivery{fixture: f}
+	d := delivery{fixture: f, wait: wait}
 	if d.sent, d.err = drive.Send(ctx, env, f, change...); d.err != nil {
 		return d
 	}

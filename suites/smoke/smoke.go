@@ -49,7 +49,7 @@ var _ = check.Profile(1, "Smoke", func() {
 			}
 			g.Expect(listingStatuses(all)).To(ContainElement(200),
 				"no submission listing of the SUT was answered 200: the SUT did not obtain a working token")
-		}).WithContext(ctx).WithTimeout(20 * time.Second).WithPolling(500 * time.Millisecond).Should(Succeed())
+		}).WithContext(ctx).WithTimeout(drive.FirstPollLimit(env)).WithPolling(500 * time.Millisecond).Should(Succeed())
 	})
 
 	check.It("SM-DST-030", func(ctx SpecContext) {
@@ -62,7 +62,7 @@ var _ = check.Profile(1, "Smoke", func() {
 		// decided it, the SUT has polled since the foreign one was waiting.
 		own, err := drive.Send(ctx, env, f)
 		check.KitExpect(err == nil, "sending a submission through the delivery service mock: %v", err)
-		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		wctx, cancel := context.WithTimeout(ctx, drive.DecisionLimit(ctx, env))
 		defer cancel()
 		_, decided, err := drive.AwaitDecision(wctx, env, own.SubmissionID)
 		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited its decision on submission %s: %v", own.SubmissionID, err)
