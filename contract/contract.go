@@ -39,6 +39,8 @@ type Info struct {
 	ContractVersion string `json:"contractVersion"`
 	Product         string `json:"product"`
 	ProductVersion  string `json:"productVersion"`
+	// Vendor names the product's maker (optional; a certificate names it).
+	Vendor string `json:"vendor,omitempty"`
 }
 
 // Submission states reported by the probe.

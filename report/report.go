@@ -4,6 +4,8 @@
 package report
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -85,6 +87,47 @@ type Meta struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// StoppedBecause says why the run ended before its checks ran (a SUT that never became ready).
 	StoppedBecause string `json:"stoppedBecause,omitempty"`
+
+	// KitRevision is the kit's VCS revision ("+dirty" when built from a modified tree) or module
+	// version, from the binary's build info.
+	KitRevision string `json:"kitRevision,omitempty"`
+	// SUTInfo is what the SUT's probe said about itself (GET /konform/v1/info).
+	Product        string `json:"product,omitempty"`
+	ProductVersion string `json:"productVersion,omitempty"`
+	Vendor         string `json:"vendor,omitempty"`
+	// SUTBinding says what the verdict is bound to: "image" (SUTImage by its content digest),
+	// "binary" (the built-in reference in the process runtime: the kit binary's digest), or
+	// "self-declared" (a SUT given by URL, not bound to a build).
+	SUTBinding string `json:"sutBinding,omitempty"`
+	SUTImage   string `json:"sutImage,omitempty"`
+	// SUTDigest is "sha256:<hex>": the image's content digest (its ID) or the binary's digest.
+	SUTDigest string `json:"sutDigest,omitempty"`
+	// Standards are the standards the selected profiles test, with their versions.
+	Standards []Standard `json:"standards,omitempty"`
+	// Inputs are the digests of what the verdicts rest on besides the SUT.
+	Inputs *Inputs `json:"inputs,omitempty"`
+	// Certify is set for `run --certify`; NotCertifiable says why the run yields no certificate.
+	Certify        bool   `json:"certify,omitempty"`
+	NotCertifiable string `json:"notCertifiable,omitempty"`
+}
+
+// Standard is a standard a profile tests, with its version.
+type Standard struct {
+	Name    string `json:"name"`
+	Version string `json:"version"`
+}
+
+// Inputs are the digests ("sha256:<hex>") of the kit's inputs to a run.
+type Inputs struct {
+	Catalogue string       `json:"catalogue"`
+	Fixtures  string       `json:"fixtures"`
+	Schemas   []FileDigest `json:"schemas"`
+}
+
+// FileDigest is one file's path (slash-separated, relative to its folder) and digest.
+type FileDigest struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
 }
 
 // Verdict is one check's outcome.
@@ -103,6 +146,9 @@ type Verdict struct {
 	Message  string  `json:"message,omitempty"`
 	Location string  `json:"location,omitempty"`
 	Seconds  float64 `json:"seconds"`
+	// EvidenceSHA256 is the SHA-256 (hex) of the check's evidence as Ginkgo's JSON report holds
+	// it (the AsJSON of its "evidence" report entry); "" when it has none.
+	EvidenceSHA256 string `json:"evidenceSha256,omitempty"`
 }
 
 // Counts tallies check states.
@@ -182,7 +228,7 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 			continue // not selected, or never reached: decided below from the selection
 		}
 		id := TestID(sr.Labels())
-		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds()}
+		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds(), EvidenceSHA256: EvidenceDigest(sr)}
 		switch {
 		case sr.State == types.SpecStatePassed:
 			v.Verdict = Passed
@@ -240,6 +286,18 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 	sort.Slice(s.Verdicts, func(i, j int) bool { return s.Verdicts[i].ID < s.Verdicts[j].ID })
 	s.Verdict = overall(s)
 	return s
+}
+
+// EvidenceDigest is the SHA-256 (hex) of a check's evidence entry as Ginkgo's JSON report
+// holds it, or "".
+func EvidenceDigest(sr types.SpecReport) string {
+	for _, e := range sr.ReportEntries {
+		if e.Name == EntryEvidence {
+			sum := sha256.Sum256([]byte(e.Value.AsJSON))
+			return hex.EncodeToString(sum[:])
+		}
+	}
+	return ""
 }
 
 // overall is the run's verdict: failed when a MUST check failed; error when the kit faulted;

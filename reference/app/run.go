@@ -25,6 +25,7 @@ import (
 const (
 	Product        = "Konform Referenz-Fachverfahren"
 	ProductVersion = "1.0.0"
+	Vendor         = "Konform-Projekt"
 )
 
 // BookingModule is the booking side (reference/hkr) as the application uses it.
@@ -75,7 +76,7 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
 		MetadataSchema: schema, DataXSDs: xsds, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
 
-	info := probeInfo(contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion}, cfg.Defects)
+	info := probeInfo(contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion, Vendor: Vendor}, cfg.Defects)
 	probeOpts := []probe.Option{probe.WithInfo(info), probe.WithLogger(logger.With("module", "probe"))}
 	if booking != nil {
 		probeOpts = append(probeOpts, probe.WithBookings(booking.Bookings))
