@@ -337,8 +337,15 @@ func (p *page) val(field, s string) string {
 	return out + "*"
 }
 
+// heading starts a section; one that would stand last on a page, without room for a few lines
+// of its own below it, starts the next page instead.
 func (p *page) heading(s string) {
-	p.pdf.Ln(3.5)
+	_, pageHeight := p.pdf.GetPageSize()
+	if _, _, _, bottom := p.pdf.GetMargins(); p.pdf.GetY()+3.5+6.5+1.5+3*lineHeight > pageHeight-bottom {
+		p.pdf.AddPage()
+	} else {
+		p.pdf.Ln(3.5)
+	}
 	p.pdf.SetFont("Helvetica", "B", 11.5)
 	p.pdf.CellFormat(0, 6.5, p.tr(s), "B", 1, "L", false, 0, "")
 	p.pdf.Ln(1.5)
