@@ -4,7 +4,9 @@ package catalogue
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"embed"
+	"encoding/hex"
 	"fmt"
 	"regexp"
 	"sort"
@@ -157,6 +159,7 @@ func (r Requirement) Kill(defect string) (Kill, bool) {
 type Catalogue struct {
 	Requirements []Requirement `yaml:"requirements"`
 	byID         map[string]*Requirement
+	digest       string
 }
 
 var idPattern = regexp.MustCompile(`^[A-Z]{2}-[A-Z]{3}-[0-9]{3}$`)
@@ -280,7 +283,17 @@ func ParseFiles(files map[string][]byte) (*Catalogue, error) {
 			all.Write(b)
 		}
 	}
-	return Parse(all.Bytes())
+	c, err := Parse(all.Bytes())
+	if err != nil {
+		return nil, err
+	}
+	h := sha256.New()
+	for _, n := range names {
+		fmt.Fprintf(h, "%s\x00%d\x00", n, len(files[n]))
+		h.Write(files[n])
+	}
+	c.digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return c, nil
 }
 
 func init() {

@@ -20,6 +20,7 @@ import (
 	"github.com/onsi/ginkgo/v2/types"
 
 	"github.com/konform/konform/catalogue"
+	"github.com/konform/konform/digest"
 )
 
 // File names in the output folder.
@@ -125,10 +126,7 @@ type Inputs struct {
 }
 
 // FileDigest is one file's path (slash-separated, relative to its folder) and digest.
-type FileDigest struct {
-	Path   string `json:"path"`
-	SHA256 string `json:"sha256"`
-}
+type FileDigest = digest.File
 
 // Verdict is one check's outcome.
 type Verdict struct {

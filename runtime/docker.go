@@ -381,7 +381,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	if err != nil {
 		return nil, err
 	}
-	s := &dockerSUT{c: c, url: url}
+	s := &dockerSUT{c: c, image: image, url: url}
 	d.mu.Lock()
 	d.sut = s
 	d.mu.Unlock()
@@ -442,9 +442,19 @@ func (d *DockerRuntime) Close(ctx context.Context) error {
 }
 
 type dockerSUT struct {
-	c   *testcontainers.DockerContainer
-	mu  sync.Mutex
-	url string
+	c     *testcontainers.DockerContainer
+	image string
+	mu    sync.Mutex
+	url   string
+}
+
+// Binding implements SUT: the image the container runs, by its content digest (the image ID).
+func (s *dockerSUT) Binding(ctx context.Context) (Binding, error) {
+	info, err := s.c.Inspect(ctx)
+	if err != nil {
+		return Binding{}, envErr("inspecting the SUT container: %v", err)
+	}
+	return Binding{Kind: BoundToImage, Image: s.image, Digest: info.Image}, nil
 }
 
 func (s *dockerSUT) ProbeURL() string {

@@ -3,8 +3,11 @@ package runtime
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -162,6 +165,28 @@ type processSUT struct {
 
 func (s *processSUT) ProbeURL() string { return s.probeURL }
 
+// Binding implements SUT: the binary serving the built-in reference, by its digest.
+func (s *processSUT) Binding(context.Context) (Binding, error) {
+	d, err := fileDigest(s.cmd[0])
+	if err != nil {
+		return Binding{}, envErr("the reference binary's digest: %v", err)
+	}
+	return Binding{Kind: BoundToBinary, Image: s.cmd[0], Digest: d}, nil
+}
+
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
+}
+
 func (s *processSUT) CallbacksReachable() (bool, string) { return true, "" }
 
 func (s *processSUT) Logs(ctx context.Context) []byte {
@@ -246,6 +271,9 @@ type urlSUT struct {
 }
 
 func (u urlSUT) ProbeURL() string { return u.url }
+
+// Binding implements SUT: a SUT given by URL is not bound to a build.
+func (u urlSUT) Binding(context.Context) (Binding, error) { return Binding{Kind: SelfDeclared}, nil }
 
 // RestartTimeout bounds the vendor's restart command.
 const RestartTimeout = 2 * time.Minute

@@ -56,6 +56,23 @@ type SUT interface {
 	runenv.SUT
 	// Logs returns what the SUT printed so far (empty for a URL SUT).
 	Logs(ctx context.Context) []byte
+	// Binding says what the run's verdict is bound to.
+	Binding(ctx context.Context) (Binding, error)
+}
+
+// Binding kinds.
+const (
+	BoundToImage  = "image"
+	BoundToBinary = "binary"
+	SelfDeclared  = "self-declared"
+)
+
+// Binding is what a verdict is bound to: an image by its content digest, the binary that
+// serves the built-in reference, or nothing (a SUT given by URL declares itself).
+type Binding struct {
+	Kind   string
+	Image  string
+	Digest string // "sha256:<hex>"
 }
 
 // Runtime starts actors and the SUT and removes them again.
