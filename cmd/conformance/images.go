@@ -48,7 +48,7 @@ func cmdImages(args []string, stdout, stderr io.Writer) int {
 	verb, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("conformance images "+verb, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, imagesUsage) }
+	fs.Usage = func() {} // printed below: to stdout for -h, to stderr after a wrong flag
 	var schemaDir, refTag, output, input string
 	switch verb {
 	case "build":
@@ -71,6 +71,7 @@ func cmdImages(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprint(stdout, imagesUsage)
 			return exitPassed
 		}
+		fmt.Fprint(stderr, imagesUsage)
 		return exitUsage
 	}
 	if fs.NArg() > 0 {

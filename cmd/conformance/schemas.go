@@ -43,6 +43,10 @@ func cmdSchemas(args []string, stdout, stderr io.Writer) int {
 	case "fetch":
 		return schemasFetch(args[1:], stdout, stderr)
 	case "manifest":
+		if len(args) > 1 && (args[1] == "-h" || args[1] == "--help") {
+			fmt.Fprint(stdout, schemasUsage)
+			return exitPassed
+		}
 		if len(args) > 1 {
 			fmt.Fprintf(stderr, "conformance schemas manifest: unexpected argument %q\n", args[1])
 			return exitUsage
