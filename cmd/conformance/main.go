@@ -60,6 +60,8 @@ usage:
   conformance images build [--schemas DIR] [--reference-tag TAG]
   conformance images save --output FILE | images load --input FILE
   conformance report markdown [DIR]
+  conformance keys generate --out DIR [--alg ed25519|ecdsa-p256]
+  conformance verify --key PUB DIR
   conformance list [--json]
   conformance version
 
@@ -109,6 +111,10 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return cmdImages(args[1:], stdout, stderr)
 	case "report":
 		return cmdReport(args[1:], stdout, stderr)
+	case "keys":
+		return cmdKeys(args[1:], stdout, stderr)
+	case "verify":
+		return cmdVerify(args[1:], stdout, stderr)
 	case "version":
 		fmt.Fprintf(stdout, "conformance %s (SUT contract v%s)\n", version, contractVersion())
 		return exitPassed
