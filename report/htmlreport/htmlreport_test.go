@@ -246,4 +246,3 @@ func TestClean(t *testing.T) {
 		}
 	}
 }
-
