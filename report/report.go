@@ -290,10 +290,21 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 // holds it, or "".
 func EvidenceDigest(sr types.SpecReport) string {
 	for _, e := range sr.ReportEntries {
-		if e.Name == EntryEvidence {
-			sum := sha256.Sum256([]byte(e.Value.AsJSON))
-			return hex.EncodeToString(sum[:])
+		if e.Name != EntryEvidence {
+			continue
 		}
+		// Read back from ginkgo-report.json, AsJSON is what the file holds; in memory it is
+		// still empty and Ginkgo will write json.Marshal of the raw value.
+		js := []byte(e.Value.AsJSON)
+		if raw := e.Value.GetRawValue(); len(js) == 0 && raw != nil {
+			b, err := json.Marshal(raw)
+			if err != nil {
+				return ""
+			}
+			js = b
+		}
+		sum := sha256.Sum256(js)
+		return hex.EncodeToString(sum[:])
 	}
 	return ""
 }

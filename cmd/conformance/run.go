@@ -57,6 +57,8 @@ type runOptions struct {
 	keysFile         string
 	mocksFile        string
 	quiet, verbose   bool
+	certify          bool
+	signKey          string
 }
 
 // usageError is a wrong flag or a wrong combination of flags.
@@ -66,7 +68,7 @@ func (e usageError) Error() string { return e.msg }
 
 const runSynopsis = `run [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process]
          [--profile P[,P…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
-         [--quiet | --verbose]`
+         [--certify] [--sign-key KEY] [--quiet | --verbose]`
 
 func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOptions, error) {
 	var o runOptions
@@ -84,6 +86,8 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	defectList := fs.String("reference-defects", "", "switch on these comma-separated `DEFECTS` of the built-in reference (used by selftest; an unknown name is refused with the list of known ones)")
 	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this `FILE` instead of generating one (used by selftest)")
 	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session `FILE` that conformance mocks up wrote")
+	fs.BoolVar(&o.certify, "certify", false, "a certification run: every check of the named profiles, bound to the SUT image's digest; writes certificate.pdf when every check passed (needs --sign-key)")
+	fs.StringVar(&o.signKey, "sign-key", "", "sign the report with this private key (PEM; `conformance keys generate`): attestation.intoto.jsonl")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (no header, no line per check)")
 	fs.BoolVar(&o.verbose, "verbose", false, "also print Ginkgo's own console output, in Ginkgo's format (its dates, source paths, report entries)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
@@ -91,6 +95,9 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	}
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
+	}
+	if err := o.certifiable(); err != nil {
+		return o, err
 	}
 	if o.quiet && o.verbose {
 		return o, usageError{"give either --quiet or --verbose, not both"}
@@ -248,6 +255,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		RunID: o.runID, KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
 		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started,
 	}
+	if err := describeRun(ctx, o, st, &meta); err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return codeFor(err)
+	}
 	selected, err := o.selected()
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
@@ -275,6 +286,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	st.saveEvidence(o.out)
 	sum, err := report.Write(o.out, r, meta, selected)
 	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitEnvironment
+	}
+	if sum, err = finishReports(o, sum, stderr); err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
