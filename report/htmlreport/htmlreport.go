@@ -44,6 +44,8 @@ const (
 	// that did not pass. Exchanges past it are listed with their request line only.
 	budget       = 24 << 10
 	budgetFailed = 384 << 10
+	// maxCompact bounds the text of a body that is a compact JWS or JWE shown decoded.
+	maxCompact = 256
 	// maxEntry bounds the text of one report entry other than the evidence.
 	maxEntry = 16 << 10
 	// maxMessage bounds a failure message.
@@ -743,7 +745,15 @@ func buildBody(b *recorder.Body, maxB int, left *int, seq int64, seen map[string
 		text = b.Text
 	}
 	limit := min(maxB, max(*left, 1024))
-	out.Text, out.Cut = truncate(clean(text), limit)
+	textLimit := limit
+	for _, d := range b.Decoded {
+		if d.Path == "$" {
+			// A compact JWS or JWE: its decoded form below says what it holds; the base64 text
+			// only needs to be recognisable.
+			textLimit = min(textLimit, maxCompact)
+		}
+	}
+	out.Text, out.Cut = truncate(clean(text), textLimit)
 	*left -= len(out.Text)
 	if b.HeadBase64 != "" {
 		out.HeadBase64, _ = truncate(clean(b.HeadBase64), 1024)
