@@ -115,6 +115,8 @@ func TestBrowser(t *testing.T) {
 	t.Logf("page loaded in %s", time.Since(start).Round(time.Millisecond))
 	verdict := eval[string](t, bctx, `document.getElementById("verdict").dataset.verdict`)
 	verdictWord := eval[string](t, bctx, `document.querySelector("#verdict .verdict-word").textContent`)
+	heading := eval[string](t, bctx, `document.querySelector("h1").textContent`)
+	digest := eval[string](t, bctx, `(document.getElementById("sut-digest") || {}).textContent || ""`)
 	profiles := eval[[]profileCount](t, bctx, `Array.from(document.querySelectorAll("#profiles tbody tr")).map(r => ({
 		name: r.dataset.profile, passed: +r.dataset.passed, total: +r.dataset.total,
 		text: r.querySelector("td.count").textContent, visible: r.checkVisibility()}))`)
@@ -124,6 +126,9 @@ func TestBrowser(t *testing.T) {
 	words := map[string]string{report.Passed: "bestanden", report.Failed: "nicht bestanden", report.Incomplete: "unvollständig", report.Error: "Fehler des Prüfwerkzeugs"}
 	if verdict != s.Verdict || strings.TrimSpace(verdictWord) != words[s.Verdict] {
 		t.Errorf("verdict on the page %q (%q), summary.json says %q", verdict, verdictWord, s.Verdict)
+	}
+	if !strings.Contains(heading, s.Meta.Product) || !strings.Contains(heading, s.Meta.ProductVersion) || digest != s.Meta.SUTDigest {
+		t.Errorf("the top shows %q and digest %q; summary.json names %q %q, digest %q", heading, digest, s.Meta.Product, s.Meta.ProductVersion, s.Meta.SUTDigest)
 	}
 	if s.Verdict != report.Failed {
 		t.Errorf("the run with defect %s did not fail: %s", browserDefect, s.Verdict)

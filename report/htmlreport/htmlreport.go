@@ -142,6 +142,7 @@ type page struct {
 	ProductVersion string
 	Vendor         string
 	SUT            string
+	BindingKind    string // summary.json's sutBinding
 	Binding        string
 	SUTImage       string
 	SUTDigest      string
@@ -313,7 +314,7 @@ func build(s report.Summary, r types.Report) page {
 		name = p.SUT
 	}
 	p.Title = "Konform-Prüfbericht: " + name + " " + p.ProductVersion + " – " + p.VerdictWord
-	p.Binding = binding(m)
+	p.Binding, p.BindingKind = binding(m), m.SUTBinding
 	if t := m.StartedAt; !t.IsZero() {
 		p.DateRFC = t.UTC().Format(time.RFC3339)
 		p.DateGerman = germanDate(t)
@@ -495,10 +496,12 @@ func sentences(s report.Summary, p page) []string {
 	case report.Error:
 		out = append(out, "Das Prüfwerkzeug selbst ist auf einen Fehler gestoßen; dieser Lauf sagt über das Fachverfahren nichts aus und muss wiederholt werden.")
 	}
-	switch p.Binding {
-	case binding(report.Meta{SUTBinding: "image"}):
+	switch p.BindingKind {
+	case "image":
 		out = append(out, "Das Ergebnis gilt für genau das Container-Abbild mit dem angegebenen Digest, nicht für andere Versionen oder Installationen.")
-	case binding(report.Meta{SUTBinding: "self-declared"}):
+	case "binary":
+		out = append(out, "Geprüft wurde die eingebaute Referenz des Prüfwerkzeugs; das Ergebnis gilt für die Programmdatei mit dem angegebenen Digest.")
+	case "self-declared":
 		out = append(out, "Das Fachverfahren wurde nur über seine Adresse geprüft; welcher Build geantwortet hat, ist nicht belegt.")
 	}
 	var not []string
