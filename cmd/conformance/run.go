@@ -96,9 +96,6 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	if fs.NArg() > 0 {
 		return o, usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	if err := o.certifiable(); err != nil {
-		return o, err
-	}
 	if o.quiet && o.verbose {
 		return o, usageError{"give either --quiet or --verbose, not both"}
 	}
@@ -167,6 +164,9 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	}
 	if err := checkWritable(o.out); err != nil {
 		return o, usageError{fmt.Sprintf("--out %s: %v", o.out, err)}
+	}
+	if err := o.certifiable(); err != nil {
+		return o, err
 	}
 	return o, nil
 }
