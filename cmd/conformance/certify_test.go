@@ -104,7 +104,7 @@ func TestCertifyRefusesWhatItCannotCertify(t *testing.T) {
 		{[]string{"run", "--certify"}, "--certify needs --sign-key"},
 		{[]string{"run", "--sign-key", filepath.Join(keys, "missing.key")}, "--sign-key"},
 	} {
-		out, code := runCLI(t, time.Minute, c.args...)
+		out, code := runCLI(t, time.Minute, append(c.args, "--out", filepath.Join(t.TempDir(), "R"))...)
 		if code != exitUsage || !strings.Contains(out, c.want) {
 			t.Errorf("%v: exit %d, want 2 and %q\n%s", c.args, code, c.want, out)
 		}
