@@ -207,19 +207,31 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("after ticking \"bestanden\" again the page shows %d checks, want %d", n, len(s.Verdicts))
 	}
 
-	// The print view: no filters, every check's body and every exchange laid out.
-	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
-		t.Fatalf("print media: %v", err)
+	// The print view: no filters, every check with its details laid out; exchanges with their
+	// request line unless opened on screen, all of them with "Austausche mitdrucken".
+	printView := func() printView {
+		t.Helper()
+		if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
+			t.Fatalf("print media: %v", err)
+		}
+		v := eval[printView](t, bctx, `({
+			filtersShown: document.getElementById("filters").checkVisibility(),
+			hiddenDetails: Array.from(document.querySelectorAll("details.check .check-body, details.entries dl, details.clause-full p, details.inputs table")).filter(b => !b.checkVisibility()).length,
+			shownExchanges: Array.from(document.querySelectorAll("details.ex .ex-body")).filter(b => b.checkVisibility()).length,
+			exchanges: document.querySelectorAll("details.ex").length,
+			openExchanges: document.querySelectorAll("details.ex[open]").length})`)
+		if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
+			t.Fatalf("screen media: %v", err)
+		}
+		return v
 	}
-	printed := eval[printView](t, bctx, `({
-		filtersShown: document.getElementById("filters").checkVisibility(),
-		closedChecks: Array.from(document.querySelectorAll("details.check .check-body")).filter(b => !b.checkVisibility()).length,
-		closedExchanges: Array.from(document.querySelectorAll("details.ex .ex-body")).filter(b => !b.checkVisibility()).length})`)
-	if _, err := chromedp.Call(bctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{}); err != nil {
-		t.Fatalf("screen media: %v", err)
+	printed := printView()
+	if printed.FiltersShown || printed.HiddenDetails > 0 || printed.ShownExchanges != printed.OpenExchanges || printed.OpenExchanges != 1 {
+		t.Errorf("print view: filters shown %v, %d details closed; %d exchanges shown, want the %d opened on screen", printed.FiltersShown, printed.HiddenDetails, printed.ShownExchanges, printed.OpenExchanges)
 	}
-	if printed.FiltersShown || printed.ClosedChecks > 0 || printed.ClosedExchanges > 0 {
-		t.Errorf("print view: filters shown %v, %d checks and %d exchanges without their details", printed.FiltersShown, printed.ClosedChecks, printed.ClosedExchanges)
+	do(t, bctx, "ticking Austausche mitdrucken", chromedp.ScrollIntoView(chromedp.CSS("#f-print-ex")), chromedp.Click(chromedp.CSS("#f-print-ex")))
+	if printed := printView(); printed.ShownExchanges != printed.Exchanges || printed.Exchanges == 0 {
+		t.Errorf("print view with Austausche mitdrucken: %d of %d exchanges shown", printed.ShownExchanges, printed.Exchanges)
 	}
 
 	// Nothing but the file itself (and data: URLs) was requested.
@@ -245,9 +257,11 @@ type profileCount struct {
 }
 
 type printView struct {
-	FiltersShown    bool `json:"filtersShown"`
-	ClosedChecks    int  `json:"closedChecks"`
-	ClosedExchanges int  `json:"closedExchanges"`
+	FiltersShown   bool `json:"filtersShown"`
+	HiddenDetails  int  `json:"hiddenDetails"`
+	ShownExchanges int  `json:"shownExchanges"`
+	Exchanges      int  `json:"exchanges"`
+	OpenExchanges  int  `json:"openExchanges"`
 }
 
 type visibility struct {

@@ -29,10 +29,16 @@
   document.getElementById("f-close").addEventListener("click", function () {
     checks.forEach(function (c) { c.open = false; });
   });
-  // Printing shows every check with every detail open, and restores the view afterwards.
+  // Printing shows every check with its details open (and every exchange when "Austausche
+  // ausklappen" is ticked), and restores the view afterwards.
+  var printExchanges = document.getElementById("f-print-ex");
+  printExchanges.addEventListener("change", function () {
+    document.body.classList.toggle("print-exchanges", printExchanges.checked);
+  });
   var closed = [];
   window.addEventListener("beforeprint", function () {
-    closed = Array.prototype.slice.call(document.querySelectorAll("details:not([open])"));
+    closed = Array.prototype.slice.call(document.querySelectorAll(
+      printExchanges.checked ? "details:not([open])" : "details:not([open]):not(.ex)"));
     closed.forEach(function (d) { d.open = true; });
   });
   window.addEventListener("afterprint", function () {
