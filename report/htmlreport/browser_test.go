@@ -323,7 +323,7 @@ func failedWithDiff(t *testing.T, out string, s report.Summary) (string, string)
 // elsewhere.
 func chromiumPath(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "chromium-browser"} {
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
 		if p, err := exec.LookPath(name); err == nil {
 			return p
 		}
