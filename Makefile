@@ -9,7 +9,7 @@ GO ?= go
 DIST ?= dist
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 STATIC_XML_LIBS = -lxml2 -licui18n -licuuc -licudata -lz -llzma -lm -lstdc++
-RELEASE_FLAGS = -trimpath -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -linkmode external -extldflags "-static"'
+RELEASE_FLAGS = -trimpath -buildvcs=true -tags netgo,osusergo -ldflags '-s -w -X main.version=$(VERSION) -linkmode external -extldflags "-static"'
 
 .PHONY: test vet unit fuzz release
 
