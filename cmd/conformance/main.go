@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 
 	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/report"
@@ -44,8 +45,16 @@ func exitFor(verdict string) int {
 	return exitEnvironment
 }
 
-// version is set at build time (-ldflags "-X main.version=...").
-var version = "0.1.0-dev"
+// version is set at build time (-ldflags "-X main.version=..."), else it is the module version
+// `go install …@version` recorded, else a development build's.
+var version = installedVersion()
+
+func installedVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+		return bi.Main.Version
+	}
+	return "0.1.0-dev"
+}
 
 const usage = `conformance — Konform interface-conformance kit for Fachverfahren
 
