@@ -47,7 +47,13 @@ func exitFor(verdict string) int {
 
 // version is set at build time (-ldflags "-X main.version=..."), else it is the module version
 // `go install …@version` recorded, else a development build's.
-var version = installedVersion()
+var version string
+
+func init() {
+	if version == "" {
+		version = installedVersion()
+	}
+}
 
 func installedVersion() string {
 	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
