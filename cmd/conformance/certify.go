@@ -107,9 +107,12 @@ func kitRevision() string {
 
 // notCertifiable says why a finished certification run yields no certificate, or "".
 func notCertifiable(s report.Summary) string {
-	for _, v := range s.Verdicts {
-		if v.Verdict != report.Passed && (v.Level != catalogue.SHOULD || v.Verdict != report.Failed) {
-			return fmt.Sprintf("%s is %s, and a certificate needs every check run and every MUST check passed", v.ID, v.Verdict)
+	// The first failure explains more than the checks it left unrun.
+	for _, state := range []string{report.Failed, report.KitError, report.Skipped, report.NotRun} {
+		for _, v := range s.Verdicts {
+			if v.Verdict == state && (v.Level != catalogue.SHOULD || v.Verdict != report.Failed) {
+				return fmt.Sprintf("%s is %s, and a certificate needs every check run and every MUST check passed", v.ID, v.Verdict)
+			}
 		}
 	}
 	if s.Verdict != report.Passed {

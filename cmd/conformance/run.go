@@ -386,6 +386,10 @@ func reportNotReady(o runOptions, st *stage, started time.Time, console report.C
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
+	if sum, err = finishReports(o, sum, stderr); err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitEnvironment
+	}
 	if !o.quiet {
 		console.Header(meta)
 	}
