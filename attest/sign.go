@@ -3,20 +3,20 @@ package attest
 import (
 	"context"
 	"crypto"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	ita "github.com/in-toto/attestation/go/v1"
 	"github.com/secure-systems-lab/go-securesystemslib/dsse"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/konform/konform/digest"
 )
 
 // AttestationFile is the attestation's name in the report folder: one line, a DSSE envelope.
@@ -124,11 +124,11 @@ func digestFiles(dir string) ([]fileDigest, error) {
 		case !d.Type().IsRegular():
 			return fmt.Errorf("%s is not a regular file (%s): a report folder holds only files and folders", name, d.Type())
 		}
-		sum, err := fileSHA256(path)
+		sum, err := digest.OfFile(path)
 		if err != nil {
 			return err
 		}
-		out = append(out, fileDigest{Path: name, SHA256: sum})
+		out = append(out, fileDigest{Path: name, SHA256: strings.TrimPrefix(sum, digest.Prefix)})
 		return nil
 	})
 	if err != nil {
@@ -138,16 +138,3 @@ func digestFiles(dir string) ([]fileDigest, error) {
 }
 
 type fileDigest struct{ Path, SHA256 string }
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
-}

@@ -3,11 +3,8 @@ package runtime
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
@@ -19,6 +16,7 @@ import (
 	"time"
 
 	"github.com/konform/konform/contract"
+	"github.com/konform/konform/digest"
 	"github.com/konform/konform/probe"
 	"github.com/konform/konform/runenv"
 )
@@ -167,24 +165,11 @@ func (s *processSUT) ProbeURL() string { return s.probeURL }
 
 // Binding implements SUT: the binary serving the built-in reference, by its digest.
 func (s *processSUT) Binding(context.Context) (Binding, error) {
-	d, err := fileDigest(s.cmd[0])
+	d, err := digest.OfFile(s.cmd[0])
 	if err != nil {
 		return Binding{}, envErr("the reference binary's digest: %v", err)
 	}
 	return Binding{Kind: BoundToBinary, Image: s.cmd[0], Digest: d}, nil
-}
-
-func fileDigest(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return "sha256:" + hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (s *processSUT) CallbacksReachable() (bool, string) { return true, "" }

@@ -46,19 +46,7 @@ func TestReleaseBinaryOutsideACheckout(t *testing.T) {
 	copyFile(t, built[0], bin)
 	// No Go toolchain: the images must come from the binary itself.
 	env := append(withoutPath(os.Environ()), "PATH=/usr/bin:/bin")
-	sh := func(timeout time.Duration, args ...string) (string, int) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = vendorDir, env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		_ = cmd.Run()
-		if ctx.Err() != nil {
-			t.Fatalf("conformance %s did not finish within %s:\n%s", strings.Join(args, " "), timeout, out.String())
-		}
-		return out.String(), cmd.ProcessState.ExitCode()
-	}
+	sh := binaryIn(t, bin, vendorDir, env)
 	idOut, code := sh(time.Minute, "images", "id")
 	if code != exitPassed {
 		t.Fatalf("images id: exit %d\n%s", code, idOut)
@@ -145,19 +133,7 @@ func TestGoInstallOutsideACheckout(t *testing.T) {
 	}
 	bin := filepath.Join(gobin, "conformance")
 	vendorDir := t.TempDir()
-	sh := func(timeout time.Duration, args ...string) (string, int) {
-		ctx, cancel := context.WithTimeout(context.Background(), timeout)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, bin, args...)
-		cmd.Dir, cmd.Env = vendorDir, env
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
-		_ = cmd.Run()
-		if ctx.Err() != nil {
-			t.Fatalf("conformance %s did not finish within %s:\n%s", strings.Join(args, " "), timeout, out.String())
-		}
-		return out.String(), cmd.ProcessState.ExitCode()
-	}
+	sh := binaryIn(t, bin, vendorDir, env)
 	idOut, code := sh(time.Minute, "images", "id")
 	if code != exitPassed {
 		t.Fatalf("images id: exit %d\n%s", code, idOut)
@@ -284,5 +260,24 @@ func assertNothingLeft(t *testing.T, dir string) {
 	}
 	if left := strings.TrimSpace(konformObjectsOf(t, sum.Meta.RunID)); left != "" {
 		t.Fatalf("run %s left Docker objects behind:\n%s", sum.Meta.RunID, left)
+	}
+}
+
+// binaryIn runs the installed binary bin in dir with env, as a vendor's shell would, and returns
+// its combined output and exit code; a run past its time limit fails the test.
+func binaryIn(t *testing.T, bin, dir string, env []string) func(time.Duration, ...string) (string, int) {
+	return func(timeout time.Duration, args ...string) (string, int) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		_ = cmd.Run()
+		if ctx.Err() != nil {
+			t.Fatalf("conformance %s did not finish within %s:\n%s", strings.Join(args, " "), timeout, out.String())
+		}
+		return out.String(), cmd.ProcessState.ExitCode()
 	}
 }
