@@ -140,6 +140,13 @@ var _ = check.Profile(4, "HKR payment", func() {
 		_, decided, err := drive.AwaitDecision(wctx, env, first.SubmissionID)
 		Expect(err).NotTo(HaveOccurred(), "the SUT's probe failed while the kit awaited its decision on submission %s: %v", first.SubmissionID, err)
 		Expect(decided).To(BeTrue(), "the SUT never decided submission %s", first.SubmissionID)
+		// A decision the probe shows may not be posted yet; the fault is armed only once the
+		// first submission's decision is in the event log, so that it hits the paid one's post.
+		Eventually(func(g Gomega) {
+			sub, err := drive.Control(env).Submission(ctx, first.SubmissionID)
+			g.Expect(err).NotTo(HaveOccurred(), "reading submission %s at the delivery service mock: %v", first.SubmissionID, err)
+			g.Expect(sub.State).NotTo(Equal("submitted"), "the SUT has not posted its decision on submission %s", first.SubmissionID)
+		}).WithContext(ctx).WithTimeout(settleLimit(ctx, env)).WithPolling(200 * time.Millisecond).Should(Succeed())
 		eventsPath := "/v1/cases/" + first.CaseID + "/events"
 		if err := drive.Control(env).AddFault(ctx, fitconnect.Fault{Method: "POST", PathPattern: eventsPath, Kind: fitconnect.FaultReset, Count: 1}); err != nil {
 			check.KitFault("arming the connection reset at the delivery service mock: %v", err)
