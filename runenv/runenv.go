@@ -11,6 +11,7 @@ import (
 
 	"github.com/go-jose/go-jose/v4"
 
+	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/recorder"
 )
 
@@ -58,6 +59,25 @@ type FitConnect struct {
 // TokenURL returns the token endpoint as the kit reaches it.
 func (f FitConnect) TokenURL() string { return f.External + "/token" }
 
+// XTA is what was provisioned at the XTA server mock (contract 2).
+type XTA struct {
+	// Internal is the https base URL as the SUT reaches it; External is the mock's plain-HTTP
+	// control base as the kit reaches it; ExternalTLS is the https base as the kit reaches it.
+	Endpoint
+	ExternalTLS string
+	// ReaderID is the SUT's reader identity (Identifier, type "xoev"); OtherReaderID is another
+	// reader's, AuthorID the online service's.
+	ReaderID, OtherReaderID, AuthorID string
+	Services                          []contract.XTAService
+	// CAPEM is the CA the SUT trusts; ServerCertPEM/KeyPEM the mock's certificate from it;
+	// ForeignCertPEM/KeyPEM a server certificate for the same names from another CA.
+	CAPEM, ServerCertPEM, ServerKeyPEM, ForeignCertPEM, ForeignKeyPEM []byte
+	// AuthorCertPEM/KeyPEM authenticate the kit as the author at the mock.
+	AuthorCertPEM, AuthorKeyPEM []byte
+	// PollInterval is KONFORM_XTA_POLL_INTERVAL.
+	PollInterval time.Duration
+}
+
 // ErrNotSupported is returned by SUT operations the run's SUT mode cannot carry out.
 var ErrNotSupported = errors.New("not supported in this SUT mode")
 
@@ -86,6 +106,10 @@ type Env struct {
 	Runtime    string // "docker" or "process"
 	SUTMode    string // "reference", "image" or "url"
 	FitConnect FitConnect
+	// XTA is nil when the run does not test the XTA transport.
+	XTA *XTA
+	// Transports are the transports the run tests (contract.Transport*).
+	Transports []string
 	HKR        Endpoint
 	// HKRBookingCoding is the booking coding handed to the SUT, verbatim: the JSON value of
 	// KONFORM_HKR_BOOKING_CODING (service identifier → budget coding).

@@ -62,6 +62,9 @@ func (p *ProcessRuntime) StartActors(ctx context.Context, actors map[string]Acto
 		if err != nil {
 			return nil, envErr("listening for mock %s on loopback: %v", name, err)
 		}
+		if w, ok := h.(listenerWrapper); ok {
+			ln = w.WrapListener(ln)
+		}
 		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
 		p.mu.Lock()
 		p.servers = append(p.servers, srv)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"time"
 
@@ -25,6 +26,12 @@ const MockPort = 8080
 
 // ActorFactory makes the HTTP handler of one mock actor. dataDir is a private scratch folder.
 type ActorFactory = func(dataDir string) (http.Handler, error)
+
+// listenerWrapper is an actor that serves more than plain HTTP on its one port (the XTA mock
+// tells TLS connections from plain ones); the runtime hands it every listener.
+type listenerWrapper interface {
+	WrapListener(net.Listener) net.Listener
+}
 
 // SUTSpec says which SUT to start and with what configuration.
 type SUTSpec struct {
