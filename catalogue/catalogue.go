@@ -41,7 +41,21 @@ const EventRejectSubmission = "reject-submission"
 const ProblemTypePrefix = "https://schema.fitko.de/fit-connect/events/problems/"
 
 // Profiles a requirement can belong to.
-var Profiles = []string{"smoke", "fitconnect-receiver", "ingest", "hkr-payment"}
+var Profiles = []string{"smoke", "fitconnect-receiver", "ingest", "hkr-payment", "xta-reader"}
+
+// Transports (contract.Transport*) a check can need. A check needs its own transport when it
+// names one, else its profile's; smoke's probe check needs none.
+const (
+	TransportFitConnect = "fitconnect"
+	TransportXTA        = "xta"
+)
+
+var profileTransport = map[string]string{
+	"fitconnect-receiver": TransportFitConnect,
+	"ingest":              TransportFitConnect,
+	"hkr-payment":         TransportFitConnect,
+	"xta-reader":          TransportXTA,
+}
 
 // Clause names the passage of a document that a requirement enforces.
 type Clause struct {
@@ -88,6 +102,22 @@ type Requirement struct {
 	Gate bool `yaml:"gate,omitempty" json:"gate,omitempty"`
 	// Decision records a choice the documents left open, with its source.
 	Decision string `yaml:"decision,omitempty" json:"decision,omitempty"`
+	// Transport names the transport the check needs when its profile does not say it (a smoke
+	// check that lists FIT-Connect submissions).
+	Transport string `yaml:"transport,omitempty" json:"transport,omitempty"`
+}
+
+// Needs returns the transport the check needs ("" for none).
+func (r Requirement) Needs() string {
+	if r.Transport != "" {
+		return r.Transport
+	}
+	for _, p := range r.Profiles {
+		if t := profileTransport[p]; t != "" {
+			return t
+		}
+	}
+	return ""
 }
 
 // Kill declares that a check fails under a defect, and why: Because is a regular expression
@@ -194,6 +224,8 @@ func Parse(data []byte) (*Catalogue, error) {
 			return nil, fmt.Errorf("catalogue: %s: no profile", r.ID)
 		case len(r.Defects) == 0:
 			return nil, fmt.Errorf("catalogue: %s: names no defect it must catch", r.ID)
+		case r.Transport != "" && r.Transport != TransportFitConnect && r.Transport != TransportXTA:
+			return nil, fmt.Errorf("catalogue: %s: transport %q is neither fitconnect nor xta", r.ID, r.Transport)
 		}
 		if err := checkBasis(r.Basis, r.Clause.Quote, r.Decision, "clause.quote"); err != nil {
 			return nil, fmt.Errorf("catalogue: %s: %w", r.ID, err)

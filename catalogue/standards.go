@@ -9,10 +9,11 @@ type Standard struct {
 // profileStandards names what each profile's checks rest on (../shared/specs/README.md names
 // the sources); the SUT contract is the kit's own.
 var profileStandards = map[string][]Standard{
-	"smoke":               {{"FIT-Connect Submission API", "1.1.3"}, {"Konform SUT-Vertrag", "1"}},
+	"smoke":               {{"FIT-Connect Submission API", "1.1.3"}, {"Konform SUT-Vertrag", "2"}},
 	"fitconnect-receiver": {{"FIT-Connect Submission API", "1.1.3"}, {"FIT-Connect Metadaten-Schema", "1.0.0"}},
-	"ingest":              {{"XBau", "2.3.1"}, {"FIT-Connect Metadaten-Schema", "1.0.0"}, {"Konform SUT-Vertrag", "1"}},
-	"hkr-payment":         {{"XFinanz", "3.1.0"}, {"Konform SUT-Vertrag", "1"}},
+	"ingest":              {{"XBau", "2.3.1"}, {"FIT-Connect Metadaten-Schema", "1.0.0"}, {"Konform SUT-Vertrag", "2"}},
+	"hkr-payment":         {{"XFinanz", "3.1.0"}, {"Konform SUT-Vertrag", "2"}},
+	"xta-reader":          {{"XTA 2 Version 3 (Webservice 2.1.1)", "2.1.1"}, {"OSCI 2 MsgBox (OSCI2_02.xsd)", "2.02"}, {"XBau", "2.3.1"}, {"Konform SUT-Vertrag", "2"}},
 }
 
 // Standards lists the standards the profiles test, each once, in profile order.
