@@ -80,7 +80,10 @@ type Meta struct {
 	Runtime         string    `json:"runtime"`
 	SUT             string    `json:"sut"`
 	Profiles        []string  `json:"profiles"`
-	LabelFilter     string    `json:"labelFilter,omitempty"`
+	// Transports are the transports the run tested: those the SUT declares, narrowed by
+	// --transport.
+	Transports  []string `json:"transports,omitempty"`
+	LabelFilter string   `json:"labelFilter,omitempty"`
 	StartedAt       time.Time `json:"startedAt"`
 	FinishedAt      time.Time `json:"finishedAt"`
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM, a CI time-out) before every

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -25,6 +26,7 @@ import (
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/mocks/recorder"
+	"github.com/konform/konform/probe"
 	"github.com/konform/konform/provision"
 	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/report"
@@ -49,6 +51,8 @@ type runOptions struct {
 	pollInterval     time.Duration
 	runtime          string
 	profiles         []string
+	transports       []string // --transport; empty: every transport the SUT declares
+	tested           []string // the transports the run tests, known once the SUT answers
 	labelFilter      string
 	out              string
 	schemas          string
@@ -67,7 +71,7 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 const runSynopsis = `run [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process]
-         [--profile P[,P…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
+         [--profile P[,P…]] [--transport T[,T…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
          [--certify] [--sign-key KEY] [--quiet | --verbose]`
 
 func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOptions, error) {
@@ -79,6 +83,7 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	fs.DurationVar(&o.pollInterval, "sut-poll-interval", provision.DefaultPollInterval, "the poll `INTERVAL` handed to the SUT (KONFORM_FITCONNECT_POLL_INTERVAL), at most "+drive.PollCeiling.String())
 	fs.StringVar(&o.runtime, "runtime", runtime.Auto, "the `RUNTIME` the actors run in: auto, docker or process")
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated `PROFILES` to run")
+	transports := fs.String("transport", "", "comma-separated `TRANSPORTS` to test: fitconnect, xta (default: every transport the SUT declares in its probe)")
 	fs.StringVar(&o.labelFilter, "label-filter", "", "Ginkgo label filter `EXPR` over test IDs and levels, e.g. 'MUST && !SM-DST-030'")
 	fs.StringVar(&o.out, "out", "conformance-report", "`DIR` for the reports")
 	fs.StringVar(&o.schemas, "schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs beside the source tree, or the folder that conformance schemas fetch fills)")
@@ -137,6 +142,15 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	if len(o.profiles) == 0 {
 		return o, usageError{"--profile names no profile"}
 	}
+	for _, t := range strings.Split(*transports, ",") {
+		switch t = strings.TrimSpace(t); t {
+		case "":
+		case contract.TransportFitConnect, contract.TransportXTA:
+			o.transports = append(o.transports, t)
+		default:
+			return o, usageError{fmt.Sprintf("--transport: unknown transport %q (known: %s, %s)", t, contract.TransportFitConnect, contract.TransportXTA)}
+		}
+	}
 	if o.labelFilter != "" {
 		if _, err := types.ParseLabelFilter(o.labelFilter); err != nil {
 			return o, usageError{fmt.Sprintf("--label-filter: %v", err)}
@@ -186,13 +200,47 @@ func checkWritable(dir string) error {
 	return os.Remove(name)
 }
 
-// filter is the Ginkgo label filter of a run: the profiles, and the user's filter.
+// filter is the Ginkgo label filter of a run: the profiles, the transports tested, and the
+// user's filter.
 func (o runOptions) filter() string {
 	f := "(" + strings.Join(o.profiles, " || ") + ")"
+	if out := untestedChecks(o.tested); len(out) > 0 {
+		f += " && !(" + strings.Join(out, " || ") + ")"
+	}
 	if o.labelFilter != "" {
 		f += " && (" + o.labelFilter + ")"
 	}
 	return f
+}
+
+// untestedChecks are the checks that need a transport the run does not test.
+func untestedChecks(tested []string) []string {
+	if tested == nil {
+		return nil
+	}
+	var out []string
+	cat := catalogue.Builtin()
+	for _, id := range cat.IDs() {
+		req, _ := cat.Lookup(id)
+		if need := req.Needs(); need != "" && !slices.Contains(tested, need) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// testTransports decides what the run tests: the transports the SUT declares, narrowed by
+// --transport. A transport asked for that the SUT does not declare is refused.
+func testTransports(declared, asked []string) ([]string, error) {
+	if len(asked) == 0 {
+		return declared, nil
+	}
+	for _, t := range asked {
+		if !slices.Contains(declared, t) {
+			return nil, usageError{fmt.Sprintf("--transport %s: the SUT does not declare it (its probe lists transports %s)", t, strings.Join(declared, ", "))}
+		}
+	}
+	return asked, nil
 }
 
 func (o runOptions) sutMode() string {
@@ -251,9 +299,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if code != exitPassed {
 		return code
 	}
+	info, err := probe.New(st.sut.ProbeURL()).Info(ctx)
+	if err != nil {
+		// The smoke checks judge the probe; the transports of a SUT whose probe fails are its
+		// declaration's default.
+		info = contract.Info{}
+	}
+	if o.tested, err = testTransports(info.Served(), o.transports); err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitUsage
+	}
+	st.env.Transports = o.tested
 	meta := report.Meta{
 		RunID: o.runID, KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
-		Profiles: o.profiles, LabelFilter: o.labelFilter, StartedAt: started,
+		Profiles: o.profiles, Transports: o.tested, LabelFilter: o.labelFilter, StartedAt: started,
 	}
 	if err := describeRun(ctx, o, st, &meta); err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
