@@ -178,8 +178,16 @@ type Submission struct {
 	Fields            map[string]string
 	Attachments       []Attachment
 	Payment           *contract.Payment
+	// Transport is contract.TransportXTA for a message that came over XTA ("" is FIT-Connect).
+	Transport string
+	// XTAMessageID is the XTA MessageID of such a message.
+	XTAMessageID string
 	// Event is the signed SET (accept- or reject-submission) to post to the case.
 	Event string
+
+	// keepCase makes a save without a case of its own keep Case as given: a duplicate XTA
+	// message points at the case its first delivery opened (SaveXTA).
+	keepCase bool
 
 	// Filled by the store.
 	Case        *contract.Case
@@ -205,40 +213,51 @@ func (s *Store) Save(sub Submission, createCase bool) (Submission, error) {
 		return sub, errors.New("store: submission without ID")
 	}
 	err := s.db.Update(func(tx *bbolt.Tx) error {
-		subs := tx.Bucket(bucketSubmissions)
-		if subs.Bucket([]byte(sub.SubmissionID)) != nil {
-			if err := subs.DeleteBucket([]byte(sub.SubmissionID)); err != nil {
-				return err
-			}
-		}
-		b, err := subs.CreateBucket([]byte(sub.SubmissionID))
-		if err != nil {
-			return err
-		}
-		sub.Case = nil
-		if createCase {
-			cases := tx.Bucket(bucketCases)
-			seq, err := cases.NextSequence()
-			if err != nil {
-				return err
-			}
-			now := s.now().UTC().Truncate(time.Second)
-			sub.Case = &contract.Case{Reference: fmt.Sprintf("%s-%d-%06d", s.prefix, now.Year(), seq), CreatedAt: now}
-			entry, _ := json.Marshal(contract.CaseEntry{Reference: sub.Case.Reference, SubmissionID: sub.SubmissionID, CaseID: sub.CaseID, CreatedAt: now})
-			if err := cases.Put([]byte(sub.Case.Reference), entry); err != nil {
-				return err
-			}
-		}
-		if err := putRecord(b, sub); err != nil {
-			return err
-		}
-		sub.State = StateDecided
-		return tx.Bucket(bucketProcessed).Put([]byte(sub.SubmissionID), []byte(StateDecided))
+		var err error
+		sub, err = s.saveTx(tx, sub, createCase, StateDecided)
+		return err
 	})
 	if err != nil {
 		return sub, fmt.Errorf("store: save submission %s: %w", sub.SubmissionID, err)
 	}
 	return sub, nil
+}
+
+// saveTx writes the record of sub, its case when createCase is set, and its processed mark
+// (state) inside tx.
+func (s *Store) saveTx(tx *bbolt.Tx, sub Submission, createCase bool, state string) (Submission, error) {
+	subs := tx.Bucket(bucketSubmissions)
+	if subs.Bucket([]byte(sub.SubmissionID)) != nil {
+		if err := subs.DeleteBucket([]byte(sub.SubmissionID)); err != nil {
+			return sub, err
+		}
+	}
+	b, err := subs.CreateBucket([]byte(sub.SubmissionID))
+	if err != nil {
+		return sub, err
+	}
+	if createCase {
+		cases := tx.Bucket(bucketCases)
+		seq, err := cases.NextSequence()
+		if err != nil {
+			return sub, err
+		}
+		now := s.now().UTC().Truncate(time.Second)
+		sub.Case = &contract.Case{Reference: fmt.Sprintf("%s-%d-%06d", s.prefix, now.Year(), seq), CreatedAt: now}
+		entry, _ := json.Marshal(contract.CaseEntry{Reference: sub.Case.Reference, SubmissionID: sub.SubmissionID,
+			Transport: sub.Transport, CaseID: sub.CaseID, CreatedAt: now})
+		if err := cases.Put([]byte(sub.Case.Reference), entry); err != nil {
+			return sub, err
+		}
+	} else if !sub.keepCase {
+		sub.Case = nil
+	}
+	if err := putRecord(b, sub); err != nil {
+		return sub, err
+	}
+	sub.State = state
+	sub.EventPosted = state == StatePosted
+	return sub, tx.Bucket(bucketProcessed).Put([]byte(sub.SubmissionID), []byte(state))
 }
 
 func putRecord(b *bbolt.Bucket, sub Submission) error {
@@ -261,6 +280,8 @@ func putRecord(b *bbolt.Bucket, sub Submission) error {
 		{"serviceIdentifier", sub.ServiceIdentifier},
 		{"dataSchemaUri", sub.DataSchemaURI},
 		{"event", sub.Event},
+		{"transport", sub.Transport},
+		{"xtaMessageId", sub.XTAMessageID},
 	}
 	if sub.Case != nil {
 		kv = append(kv, [2]string{"case/reference", sub.Case.Reference}, [2]string{"case/createdAt", sub.Case.CreatedAt.UTC().Format(time.RFC3339)})
@@ -345,6 +366,16 @@ func (s *Store) Pending() ([]string, error) {
 func (s *Store) Get(submissionID string) (Submission, error) {
 	var sub Submission
 	err := s.db.View(func(tx *bbolt.Tx) error {
+		var err error
+		sub, err = getTx(tx, submissionID)
+		return err
+	})
+	return sub, err
+}
+
+func getTx(tx *bbolt.Tx, submissionID string) (Submission, error) {
+	var sub Submission
+	err := func() error {
 		b := tx.Bucket(bucketSubmissions).Bucket([]byte(submissionID))
 		if b == nil {
 			return ErrNotFound
@@ -358,6 +389,8 @@ func (s *Store) Get(submissionID string) (Submission, error) {
 		sub.ServiceIdentifier = get("serviceIdentifier")
 		sub.DataSchemaURI = get("dataSchemaUri")
 		sub.Event = get("event")
+		sub.Transport = get("transport")
+		sub.XTAMessageID = get("xtaMessageId")
 		if t, err := time.Parse(time.RFC3339Nano, get("receivedAt")); err == nil {
 			sub.ReceivedAt = t
 		}
@@ -404,7 +437,7 @@ func (s *Store) Get(submissionID string) (Submission, error) {
 		sub.State = string(tx.Bucket(bucketProcessed).Get([]byte(submissionID)))
 		sub.EventPosted = sub.State == StatePosted
 		return nil
-	})
+	}()
 	return sub, err
 }
 
