@@ -1,0 +1,57 @@
+package soap
+
+import (
+	"bytes"
+	"encoding/xml"
+	"strconv"
+)
+
+const nsXML = "http://www.w3.org/XML/1998/namespace"
+
+// rawWriter re-serialises decoded tokens as self-contained XML: every element declares its
+// namespace, so a fragment cut out of an envelope keeps its meaning. Prefixed QNames inside text
+// content are not rewritten.
+type rawWriter struct {
+	b     bytes.Buffer
+	names []xml.Name
+}
+
+func (w *rawWriter) start(s xml.StartElement) {
+	w.names = append(w.names, s.Name)
+	w.b.WriteString("<" + s.Name.Local + ` xmlns="`)
+	_ = xml.EscapeText(&w.b, []byte(s.Name.Space))
+	w.b.WriteString(`"`)
+	n := 0
+	for _, a := range s.Attr {
+		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
+			continue
+		}
+		w.b.WriteString(" ")
+		switch a.Name.Space {
+		case "":
+		case nsXML, "xml":
+			w.b.WriteString("xml:")
+		default:
+			n++
+			p := "a" + strconv.Itoa(n)
+			w.b.WriteString("xmlns:" + p + `="`)
+			_ = xml.EscapeText(&w.b, []byte(a.Name.Space))
+			w.b.WriteString(`" ` + p + ":")
+		}
+		w.b.WriteString(a.Name.Local + `="`)
+		_ = xml.EscapeText(&w.b, []byte(a.Value))
+		w.b.WriteString(`"`)
+	}
+	w.b.WriteString(">")
+}
+
+func (w *rawWriter) end() {
+	if len(w.names) == 0 {
+		return
+	}
+	n := w.names[len(w.names)-1]
+	w.names = w.names[:len(w.names)-1]
+	w.b.WriteString("</" + n.Local + ">")
+}
+
+func (w *rawWriter) text(c []byte) { _ = xml.EscapeText(&w.b, c) }
