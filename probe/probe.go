@@ -41,6 +41,16 @@ func (c *Client) Record(ctx context.Context, submissionID string) (rec contract.
 	return rec, err == nil, err
 }
 
+// XTARecord reads the SUT's record of a message that came over XTA, by its MessageID. found is
+// false while the SUT has not taken it in.
+func (c *Client) XTARecord(ctx context.Context, messageID string) (rec contract.Record, found bool, err error) {
+	status, err := c.get(ctx, fmt.Sprintf(contract.ProbeXTAMessagesPathFmt, url.PathEscape(messageID)), &rec)
+	if status == http.StatusNotFound {
+		return contract.Record{}, false, nil
+	}
+	return rec, err == nil, err
+}
+
 // Cases reads every case the SUT holds.
 func (c *Client) Cases(ctx context.Context) ([]contract.CaseEntry, error) {
 	var list contract.CaseList
