@@ -58,7 +58,7 @@ func TestConfigErrors(t *testing.T) {
 		t.Fatalf("valid config: %v", err)
 	}
 	cases := map[string]string{
-		contract.EnvContractVersion:  "2",
+		contract.EnvContractVersion:  "3",
 		contract.EnvListenAddr:       "",
 		contract.EnvSubmissionAPIURL: "zd.example",
 		contract.EnvDestinationID:    "not-a-uuid",

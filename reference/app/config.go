@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/reference/fitconnect"
 	"github.com/konform/konform/reference/intake"
+	"github.com/konform/konform/reference/xtareader"
 )
 
 // Variables of the reference itself (not part of the contract).
@@ -45,9 +47,13 @@ type Config struct {
 	PollInterval     time.Duration
 	HKRURL           string
 	BookingCoding    map[string]contract.BookingCoding
-	DataDir          string
-	SchemaDir        string
-	Defects          defects.Set
+	// FitConnect is false when only XTA is configured (no FIT-Connect variables).
+	FitConnect bool
+	// XTA is the XTA reader's configuration; nil when KONFORM_XTA_MSGBOX_URL is not set.
+	XTA       *xtareader.Config
+	DataDir   string
+	SchemaDir string
+	Defects   defects.Set
 }
 
 // ConfigError names the variable that is missing or bad.
@@ -70,8 +76,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	var ok bool
 	if v, ok := req(contract.EnvContractVersion); !ok {
 		return bad(contract.EnvContractVersion, "missing")
-	} else if v != contract.Version {
-		return bad(contract.EnvContractVersion, fmt.Sprintf("is %q, this application speaks contract version %s", v, contract.Version))
+	} else if !slices.Contains(contract.Supported, v) {
+		return bad(contract.EnvContractVersion, fmt.Sprintf("is %q, this application speaks contract versions %s", v, strings.Join(contract.Supported, ", ")))
 	}
 	if c.ListenAddr, ok = req(contract.EnvListenAddr); !ok {
 		return bad(contract.EnvListenAddr, "missing")
@@ -79,6 +85,50 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	if _, _, err := net.SplitHostPort(c.ListenAddr); err != nil {
 		return bad(contract.EnvListenAddr, "not host:port: "+err.Error())
 	}
+	_, xtaSet := req(contract.EnvXTAMsgBoxURL)
+	_, fcSet := req(contract.EnvSubmissionAPIURL)
+	c.FitConnect = fcSet || !xtaSet
+	if c.FitConnect {
+		if err := fitConnectFromEnv(&c, req); err != nil {
+			return Config{}, err
+		}
+	}
+	if xtaSet {
+		x, err := xtaFromEnv(req)
+		if err != nil {
+			return Config{}, err
+		}
+		c.XTA = x
+	}
+	c.DataDir, _ = req(EnvDataDir)
+	if c.DataDir == "" {
+		c.DataDir = "./data"
+	}
+	if c.SchemaDir, ok = req(EnvSchemaDir); !ok {
+		return bad(EnvSchemaDir, "missing (a folder laid out like the specs folder, holding "+intake.MetadataSchemaFileV100+" and the XBau 2.3.1 XSDs)")
+	}
+	if _, err := os.Stat(filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)); err != nil && c.FitConnect {
+		return bad(EnvSchemaDir, "metadata schema file "+filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)+" not readable: "+err.Error())
+	}
+	for _, ds := range intake.DataSchemas {
+		if _, err := os.Stat(filepath.Join(c.SchemaDir, ds.XSD)); err != nil {
+			return bad(EnvSchemaDir, "XSD of submission schema "+ds.URI+" not readable: "+err.Error())
+		}
+	}
+	var err error
+	if c.Defects, err = defects.Parse(getenv(EnvDefects)); err != nil {
+		return bad(EnvDefects, err.Error())
+	}
+	if c.XTA != nil {
+		c.XTA.SchemaDir, c.XTA.Defects = c.SchemaDir, c.Defects
+	}
+	return c, nil
+}
+
+// fitConnectFromEnv reads the FIT-Connect and HKR part of the configuration.
+func fitConnectFromEnv(c *Config, req func(string) (string, bool)) error {
+	bad := func(v, p string) error { return &ConfigError{Variable: v, Problem: p} }
+	var ok bool
 	for _, u := range []struct {
 		name string
 		dst  *string
@@ -144,25 +194,7 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 			return bad(contract.EnvHKRBookingCoding, fmt.Sprintf("coding of %q lacks mandant, bewirtschaftungsstelle, produkt or sachkonto", svc))
 		}
 	}
-	c.DataDir, _ = req(EnvDataDir)
-	if c.DataDir == "" {
-		c.DataDir = "./data"
-	}
-	if c.SchemaDir, ok = req(EnvSchemaDir); !ok {
-		return bad(EnvSchemaDir, "missing (a folder laid out like the specs folder, holding "+intake.MetadataSchemaFileV100+" and the XBau 2.3.1 XSDs)")
-	}
-	if _, err := os.Stat(filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)); err != nil {
-		return bad(EnvSchemaDir, "metadata schema file "+filepath.Join(c.SchemaDir, intake.MetadataSchemaFileV100)+" not readable: "+err.Error())
-	}
-	for _, ds := range intake.DataSchemas {
-		if _, err := os.Stat(filepath.Join(c.SchemaDir, ds.XSD)); err != nil {
-			return bad(EnvSchemaDir, "XSD of submission schema "+ds.URI+" not readable: "+err.Error())
-		}
-	}
-	if c.Defects, err = defects.Parse(getenv(EnvDefects)); err != nil {
-		return bad(EnvDefects, err.Error())
-	}
-	return c, nil
+	return nil
 }
 
 // Services returns the service identifiers of the booking coding, sorted.

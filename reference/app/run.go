@@ -19,6 +19,7 @@ import (
 	"github.com/konform/konform/reference/intake"
 	"github.com/konform/konform/reference/probe"
 	"github.com/konform/konform/reference/store"
+	"github.com/konform/konform/reference/xtareader"
 )
 
 // Product names the reference in the probe.
@@ -44,66 +45,56 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	schema, err := intake.LoadMetadataSchema(cfg.SchemaDir)
-	if err != nil {
-		return err
-	}
-	xsds, err := intake.LoadDataXSDs(cfg.SchemaDir)
-	if err != nil {
-		return err
-	}
 	st, err := store.Open(cfg.DataDir)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 
-	client := fitconnect.New(cfg.SubmissionAPIURL, cfg.TokenURL, cfg.ClientID, clientSecret(cfg.ClientSecret, cfg.Defects))
-
-	var booking BookingModule
-	if NewBookingModule != nil {
-		if booking, err = NewBookingModule(st.DB(), cfg.HKRURL, cfg.BookingCoding, cfg.Defects, logger.With("module", "hkr")); err != nil {
-			return fmt.Errorf("booking module: %w", err)
-		}
-	} else {
-		logger.Warn("no booking module linked: payments are stored but not booked")
-	}
-
-	opts := []intake.Option{intake.WithLogger(logger.With("module", "intake"))}
-	if booking != nil {
-		opts = append(opts, intake.WithBooker(booking))
-	}
-	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
-		MetadataSchema: schema, DataXSDs: xsds, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
-
-	info := probeInfo(contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion, Vendor: Vendor}, cfg.Defects)
+	info := probeInfo(contract.Info{ContractVersion: contract.Version, Product: Product, ProductVersion: ProductVersion, Vendor: Vendor,
+		Transports: transports(cfg)}, cfg.Defects)
 	probeOpts := []probe.Option{probe.WithInfo(info), probe.WithLogger(logger.With("module", "probe"))}
-	if booking != nil {
-		probeOpts = append(probeOpts, probe.WithBookings(booking.Bookings))
-	}
-	cbOpts := []callback.Option{callback.WithLogger(logger.With("module", "callback"))}
 	mux := http.NewServeMux()
+	var background []func(context.Context)
+
+	if cfg.FitConnect {
+		proc, booking, err := fitConnect(cfg, st, logger)
+		if err != nil {
+			return err
+		}
+		if booking != nil {
+			probeOpts = append(probeOpts, probe.WithBookings(booking.Bookings))
+			background = append(background, booking.Run)
+		}
+		background = append(background, func(ctx context.Context) { proc.Run(ctx, cfg.PollInterval) })
+		cbOpts := []callback.Option{callback.WithLogger(logger.With("module", "callback"))}
+		mux.Handle(contract.CallbackPath, callbackRoute(cfg.Defects, callback.New(cfg.CallbackSecret, proc.Trigger, append(cbOpts, callbackVariants(cfg.Defects, proc)...)...)))
+	}
+	if cfg.XTA != nil {
+		reader, err := xtareader.New(*cfg.XTA, st, xtareader.WithLogger(logger.With("module", "xtareader")))
+		if err != nil {
+			return err
+		}
+		background = append(background, reader.Run)
+	}
 	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
-	mux.Handle(contract.CallbackPath, callbackRoute(cfg.Defects, callback.New(cfg.CallbackSecret, proc.Trigger, append(cbOpts, callbackVariants(cfg.Defects, proc)...)...)))
 
 	ln, err := net.Listen("tcp", cfg.ListenAddr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	logger.Info("reference Fachverfahren serving", "addr", ln.Addr().String(), "destinationId", cfg.DestinationID,
-		"defects", defectNames(cfg.Defects))
+	logger.Info("reference Fachverfahren serving", "addr", ln.Addr().String(), "transports", info.Served(),
+		"destinationId", cfg.DestinationID, "defects", defectNames(cfg.Defects))
 
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
 	if worksInBackground(cfg.Defects) {
-		wg.Add(1)
-		go func() { defer wg.Done(); proc.Run(bg, cfg.PollInterval) }()
-	}
-	if booking != nil && worksInBackground(cfg.Defects) {
-		wg.Add(1)
-		go func() { defer wg.Done(); booking.Run(bg) }()
+		for _, work := range background {
+			wg.Add(1)
+			go func() { defer wg.Done(); work(bg) }()
+		}
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
@@ -123,6 +114,46 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	stop()
 	wg.Wait()
 	return err
+}
+
+// fitConnect builds the FIT-Connect intake and the booking module on the store.
+func fitConnect(cfg Config, st *store.Store, logger *slog.Logger) (*intake.Processor, BookingModule, error) {
+	schema, err := intake.LoadMetadataSchema(cfg.SchemaDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	xsds, err := intake.LoadDataXSDs(cfg.SchemaDir)
+	if err != nil {
+		return nil, nil, err
+	}
+	client := fitconnect.New(cfg.SubmissionAPIURL, cfg.TokenURL, cfg.ClientID, clientSecret(cfg.ClientSecret, cfg.Defects))
+	var booking BookingModule
+	if NewBookingModule != nil {
+		if booking, err = NewBookingModule(st.DB(), cfg.HKRURL, cfg.BookingCoding, cfg.Defects, logger.With("module", "hkr")); err != nil {
+			return nil, nil, fmt.Errorf("booking module: %w", err)
+		}
+	} else {
+		logger.Warn("no booking module linked: payments are stored but not booked")
+	}
+	opts := []intake.Option{intake.WithLogger(logger.With("module", "intake"))}
+	if booking != nil {
+		opts = append(opts, intake.WithBooker(booking))
+	}
+	proc := intake.New(intake.Config{DestinationID: cfg.DestinationID, DecryptionKey: cfg.DecryptionKey, SigningKey: cfg.SigningKey,
+		MetadataSchema: schema, DataXSDs: xsds, Services: cfg.Services(), Defects: cfg.Defects}, client, st, opts...)
+	return proc, booking, nil
+}
+
+// transports are the transports the configuration serves, as the probe declares them.
+func transports(cfg Config) []string {
+	var t []string
+	if cfg.FitConnect {
+		t = append(t, contract.TransportFitConnect)
+	}
+	if cfg.XTA != nil {
+		t = append(t, contract.TransportXTA)
+	}
+	return t
 }
 
 // defectNames lists the switched-on defects for the start-up log.

@@ -48,6 +48,7 @@ func New(st *store.Store, opts ...Option) *Handler {
 	h.mux.HandleFunc("GET "+contract.ProbeInfoPath, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, http.StatusOK, h.info) })
 	h.mux.HandleFunc("GET "+contract.ProbeCasesPath, h.cases)
 	h.mux.HandleFunc("GET "+contract.ProbePrefix+"/submissions/{id}", h.submission)
+	h.mux.HandleFunc("GET "+contract.ProbePrefix+"/xta/messages/{id}", h.xtaMessage)
 	return h
 }
 
@@ -86,9 +87,33 @@ func (h *Handler) submission(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusNotFound, problemJSON{Title: "submission not found", Status: 404})
 		return
 	}
+	h.record(w, id, "")
+}
+
+// xtaMessage serves the record of a message that came over XTA; the path carries its MessageID
+// path-escaped (the mux hands it over unescaped, so a MessageID may contain "/").
+func (h *Handler) xtaMessage(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	if id == "" {
+		writeJSON(w, http.StatusNotFound, problemJSON{Title: "XTA message not found", Status: 404})
+		return
+	}
+	h.record(w, id, contract.TransportXTA)
+}
+
+// record writes the record of a stored submission or XTA message; one of another transport than
+// asked for is not found.
+func (h *Handler) record(w http.ResponseWriter, id, transport string) {
 	sub, err := h.store.Get(id)
+	if err == nil && sub.Transport != transport {
+		err = store.ErrNotFound
+	}
 	if errors.Is(err, store.ErrNotFound) {
-		writeJSON(w, http.StatusNotFound, problemJSON{Title: "submission not found", Status: 404, Detail: "not taken in (yet)"})
+		title := "submission not found"
+		if transport == contract.TransportXTA {
+			title = "XTA message not found"
+		}
+		writeJSON(w, http.StatusNotFound, problemJSON{Title: title, Status: 404, Detail: "not taken in (yet)"})
 		return
 	}
 	if err != nil {
@@ -97,7 +122,7 @@ func (h *Handler) submission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	rec := contract.Record{
-		SubmissionID: sub.SubmissionID, CaseID: sub.CaseID, DestinationID: sub.DestinationID,
+		SubmissionID: sub.SubmissionID, Transport: sub.Transport, XTAMessageID: sub.XTAMessageID, CaseID: sub.CaseID, DestinationID: sub.DestinationID,
 		Status: sub.Decision, ReceivedAt: sub.ReceivedAt.UTC(), Problems: []contract.Problem{}, Case: sub.Case,
 		ServiceIdentifier: sub.ServiceIdentifier, DataSchemaURI: sub.DataSchemaURI, Fields: sub.Fields,
 		Attachments: sub.Attachments, Payment: sub.Payment, Bookings: []contract.Booking{},

@@ -24,14 +24,14 @@ const RueckweisungXSD = "xbau-kernmodul-nachrichten.xsd"
 // schemas compiles the XBau XSD of a message family on first use: the MessageType code's first
 // part names the file ("baugenehmigung.antrag.0200" → xbau-nachrichten-baugenehmigung.xsd,
 // "prozessnachrichten.…" → the Kernmodul's messages).
-type schemas struct {
+type xbauSchemas struct {
 	dir string
 	mu  sync.Mutex
 	got map[string]*xsd.Schema
 }
 
-func newSchemas(schemaDir string) *schemas {
-	return &schemas{dir: filepath.Join(schemaDir, filepath.FromSlash(XBauXSDDir)), got: map[string]*xsd.Schema{}}
+func newSchemas(schemaDir string) *xbauSchemas {
+	return &xbauSchemas{dir: filepath.Join(schemaDir, filepath.FromSlash(XBauXSDDir)), got: map[string]*xsd.Schema{}}
 }
 
 // xsdFile is the XSD file of the message family of code, or "" when XBau has none.
@@ -47,7 +47,7 @@ func xsdFile(code string) string {
 }
 
 // forCode returns the compiled XSD for a MessageType code.
-func (s *schemas) forCode(code string) (*xsd.Schema, error) {
+func (s *xbauSchemas) forCode(code string) (*xsd.Schema, error) {
 	file := xsdFile(code)
 	if file == "" {
 		return nil, fmt.Errorf("no XBau schema for message type %q", code)
@@ -71,7 +71,7 @@ func (s *schemas) forCode(code string) (*xsd.Schema, error) {
 
 // Check loads the XSDs of the given MessageType codes (at start: a missing schema is a
 // configuration error, not a surprise at the first message).
-func (s *schemas) Check(codes []string) error {
+func (s *xbauSchemas) Check(codes []string) error {
 	for _, c := range codes {
 		if _, err := s.forCode(c); err != nil {
 			return err
@@ -87,7 +87,7 @@ func (e *invalidPayload) Error() string { return e.reason }
 
 // validate checks the payload against the XBau XSD of code and that its root element is code.
 // It returns an *invalidPayload for a payload to reject, another error when it could not check.
-func (s *schemas) validate(code string, payload []byte) error {
+func (s *xbauSchemas) validate(code string, payload []byte) error {
 	x, err := s.forCode(code)
 	if err != nil {
 		return &invalidPayload{reason: err.Error()}

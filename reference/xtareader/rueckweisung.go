@@ -14,9 +14,9 @@ import (
 // The XBau Rückweisung (prozessnachrichten.rueckweisung.G2G.1100, XBau-Kernmodul 1.2) the reader
 // sends back to the author of a message whose payload is not valid against its XBau schema.
 const (
-	RueckweisungCode    = "prozessnachrichten.rueckweisung.G2G.1100"
-	KernmodulNamespace  = "http://www.xleitstelle.de/xbau/kernmodul/1/2"
-	fehlerkennzahlList  = "urn:xoev-de:xbau-kernmodul:codeliste:xbau-fehlerkennzahlen"
+	RueckweisungCode         = "prozessnachrichten.rueckweisung.G2G.1100"
+	KernmodulNamespace       = "http://www.xleitstelle.de/xbau/kernmodul/1/2"
+	fehlerkennzahlList       = "urn:xoev-de:xbau-kernmodul:codeliste:xbau-fehlerkennzahlen"
 	kernmodulNachrichtenList = "urn:xoev-de:xbau-kernmodul:codeliste:xbau-kernmodul-nachrichten"
 	// fehlerkennzahlSchema is the Fehlerkennzahl for a message that is not valid against the
 	// schema. GUESS: the code list is not among the specs; group X is "formales Problem mit XML".
