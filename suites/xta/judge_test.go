@@ -190,7 +190,10 @@ func TestAddressingVerdict(t *testing.T) {
 
 	bad := seqCalls(
 		soapCall(OpGetStatusList, func(c *Call) { c.Action = "" }),
-		soapCall(OpGetStatusList, func(c *Call) { c.WSA.MessageID = "urn:uuid:" + OpGetStatusList + "-2"; c.Action = actionMsgBx + "MsgBoxFetchRequest" }),
+		soapCall(OpGetStatusList, func(c *Call) {
+			c.WSA.MessageID = "urn:uuid:" + OpGetStatusList + "-2"
+			c.Action = actionMsgBx + "MsgBoxFetchRequest"
+		}),
 		soapCall(OpGetStatusList, func(c *Call) { c.WSA.MessageID = "urn:uuid:" + OpGetStatusList + "-2" }),
 		soapCall(OpClose, func(c *Call) { c.WSA.MessageID = "" }),
 		soapCall(OpClose, func(c *Call) { c.WSA.MessageID = "x"; c.WSA.To = "https://xta:8443" + PathManagement }),

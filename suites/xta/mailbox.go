@@ -1,0 +1,46 @@
+package xta
+
+import (
+	"context"
+	"errors"
+
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/runenv"
+)
+
+// mailbox is what the checks ask of the XTA server mock's control API: put a message into the
+// SUT's box, see its state, inject faults, cap pages, switch the server certificate, and list the
+// TLS handshakes. What the SUT sent and every request it made the checks read from the recorded
+// exchanges themselves (parse.go).
+type mailbox interface {
+	// Put puts the offer into the SUT's mailbox under the offer's MessageID (also one already
+	// delivered) and returns the MessageID.
+	Put(ctx context.Context, o sender.XTAOffer) (string, error)
+	// State is the message's state at the server: statePending, stateFetched or stateClosed.
+	State(ctx context.Context, messageID string) (string, error)
+	// AddFault makes the server answer the next count calls of operation op (naming messageID,
+	// when not "") with fault kind (Fault* kinds, or FaultRequestIDInvalid for getNextStatusList).
+	AddFault(ctx context.Context, op, kind, messageID string, count int) error
+	// ClearFaults removes every fault not yet used up.
+	ClearFaults(ctx context.Context) error
+	// SetPageCap caps the items of one listing answer (0: no cap beyond maxListItems).
+	SetPageCap(ctx context.Context, n int) error
+	// UseForeignCert makes the server present the certificate of another CA (true) or the
+	// run's (false), dropping open connections.
+	UseForeignCert(ctx context.Context, foreign bool) error
+	// Handshakes lists the TLS handshakes clients made at the server, in order.
+	Handshakes(ctx context.Context) ([]Handshake, error)
+}
+
+// Message states at the server.
+const (
+	statePending = "pending"
+	stateFetched = "fetched"
+	stateClosed  = "closed"
+)
+
+// errNoMailbox: the XTA server mock's control client is not wired into the suite.
+var errNoMailbox = errors.New("the XTA server mock's control client is not available to the suite")
+
+// newMailbox returns the run's mailbox at the XTA server mock.
+var newMailbox = func(env *runenv.Env) (mailbox, error) { return nil, errNoMailbox }
