@@ -9,9 +9,9 @@ import (
 )
 
 // mailbox is what the checks ask of the XTA server mock's control API: put a message into the
-// SUT's box, see its state, inject faults, cap pages, switch the server certificate, and list the
-// TLS handshakes. What the SUT sent and every request it made the checks read from the recorded
-// exchanges themselves (parse.go).
+// SUT's box, see its state, inject faults, cap pages, switch the server certificate, list the
+// failed TLS handshakes and the TLS side of each request. What the SUT sent and what its requests
+// said the checks read from the recorded exchanges themselves (parse.go).
 type mailbox interface {
 	// Put puts the offer into the SUT's mailbox under the offer's MessageID (also one already
 	// delivered) and returns the MessageID.
@@ -28,8 +28,11 @@ type mailbox interface {
 	// UseForeignCert makes the server present the certificate of another CA (true) or the
 	// run's (false), dropping open connections.
 	UseForeignCert(ctx context.Context, foreign bool) error
-	// Handshakes lists the TLS handshakes clients made at the server, in order.
+	// Handshakes lists the TLS handshakes at the server that failed, in order.
 	Handshakes(ctx context.Context) ([]Handshake, error)
+	// Calls lists the requests at the server's ports as the server saw them, in order, with
+	// their TLS side (TLS, ClientCert), path, port and operation.
+	Calls(ctx context.Context) ([]Call, error)
 }
 
 // Message states at the server.

@@ -17,7 +17,8 @@ import (
 
 // callOf reads one exchange the XTA server mock recorded (with its bodies) into a Call. The
 // request and the answer are parsed with the kit's wire packages soap and xta; what cannot be
-// read is said in Unparsed.
+// read is said in Unparsed. The TLS side (TLS, ClientCert) is not in the exchange: the mock's own
+// record of its calls has it (mailbox.Calls).
 func callOf(e recorder.Exchange) Call {
 	c := Call{Seq: e.Seq, Time: e.Time, Status: e.Status}
 	u, err := url.Parse(e.URL)
@@ -32,7 +33,6 @@ func callOf(e recorder.Exchange) Call {
 	}
 	c.ContentType = headerOf(e.ReqHeaders, "Content-Type")
 	c.Action = drive.SOAPActionOf(e.ReqHeaders)
-	c.TLS, c.ClientCert = tlsOf(e)
 	c.Fault = faultNote(e)
 	var problems []string
 	if req, err := readBody(c.ContentType, e.ReqBody); err != nil {
@@ -178,20 +178,6 @@ func faultNote(e recorder.Exchange) string {
 	}
 	return ""
 }
-
-// tlsOf reads whether the request came over TLS and the fingerprint of the client certificate
-// it presented, from what the mock recorded.
-func tlsOf(e recorder.Exchange) (bool, string) {
-	fp := headerOf(e.ReqHeaders, clientCertHeader)
-	tls := headerOf(e.ReqHeaders, tlsHeader) != "" || fp != ""
-	return tls, strings.ToLower(strings.TrimPrefix(fp, "sha256:"))
-}
-
-// Pseudo-headers the XTA mock records beside a request's own headers.
-const (
-	tlsHeader        = "X-Konform-Tls"
-	clientCertHeader = "X-Konform-Client-Cert-Sha256"
-)
 
 // callsOf reads every exchange into a Call, in order.
 func callsOf(ex []recorder.Exchange) []Call {

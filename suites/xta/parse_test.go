@@ -27,7 +27,7 @@ func exchange(t *testing.T, seq int64, req *xtawire.Request, resp *xtawire.Respo
 	}
 	e := recorder.Exchange{
 		Seq: seq, Direction: "inbound", Method: http.MethodPost, URL: req.Op.Path, Status: 200, Time: t0,
-		ReqHeaders: map[string][]string{"Content-Type": {o.ContentType()}, tlsHeader: {"1.3"}, clientCertHeader: {"sha256:ABCD"}},
+		ReqHeaders: map[string][]string{"Content-Type": {o.ContentType()}},
 		ReqBody:    recorder.BodyOf(o.ContentType(), b),
 	}
 	if resp != nil {
@@ -64,9 +64,6 @@ func TestCallOfReadsRequestAndAnswer(t *testing.T) {
 	}
 	if c.AnswerRequestID != "urn:req:1" || !c.HasItemsPending || c.ItemsPending != 3 || len(c.Listed) != 2 || c.Listed[1] != "m2" {
 		t.Errorf("answer: %+v", c)
-	}
-	if !c.TLS || c.ClientCert != "abcd" {
-		t.Errorf("TLS %v, client certificate %q", c.TLS, c.ClientCert)
 	}
 	expectNone(t, "the wire package's own requests", addressingVerdict([]Call{c}, nil))
 	expectNone(t, "the wire package's own requests", mtomVerdict([]Call{c}))
