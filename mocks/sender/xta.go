@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+
+	"github.com/konform/konform/xta"
 )
 
 // The XTA side of the online service: a fixture's XÖV document and its attachments become one
@@ -285,4 +287,42 @@ func xoevInfo(raw []byte) (xoevDoc, error) {
 		return d, errors.New("sender: the XÖV document has no root element")
 	}
 	return d, nil
+}
+
+// MetaData is the offer's MessageMetaData (OSCI_MessageMetaData_V2.02.xsd) as the author's node
+// writes it: Originators/Author, Destinations/Reader, MsgIdentification/MessageID and the
+// Qualifier (Service, BusinessScenario Undefined, MessageType with payloadSchema). The server
+// fills the delivery attributes.
+func (o XTAOffer) MetaData() xta.MessageMetaData {
+	md := xta.MessageMetaData{
+		Originators:       xta.Originators{Author: party(o.Author)},
+		Destinations:      xta.Destinations{Reader: party(o.Reader)},
+		MsgIdentification: xta.MsgIdentification{MessageID: o.MessageID},
+		Qualifier: xta.Qualifier{
+			Service:          o.Service,
+			BusinessScenario: xta.BusinessScenario{Undefined: o.BusinessScenario},
+			MessageType: xta.MessageType{
+				Code:          xta.Code{Code: o.MessageType.Code, ListURI: o.MessageType.ListURI, ListVersionID: o.MessageType.ListVersionID},
+				PayloadSchema: o.PayloadSchema,
+			},
+		},
+	}
+	size := o.Message.Size
+	for _, a := range o.Attachments {
+		if a.Size <= 0 {
+			size = 0
+			break
+		}
+		size += a.Size
+	}
+	if size > 0 {
+		md.MsgSize = size
+	}
+	return md
+}
+
+func party(p XTAParty) xta.Party {
+	x := xta.NewParty(or(p.Type, XTAIdentifierType), p.Identifier)
+	x.Identifier.Name, x.Identifier.Category = p.Name, p.Category
+	return x
 }

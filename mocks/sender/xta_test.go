@@ -1,8 +1,11 @@
 package sender
 
 import (
+	"encoding/xml"
 	"strings"
 	"testing"
+
+	"github.com/konform/konform/xta/xsdtest"
 )
 
 const xtaDoc = `<?xml version="1.0" encoding="UTF-8"?>
@@ -118,4 +121,30 @@ func TestXoevInfoRejectsNonXML(t *testing.T) {
 	if _, err := xoevInfo([]byte("not xml")); err == nil {
 		t.Error("non-XML accepted")
 	}
+}
+
+func TestXTAOfferMetaData(t *testing.T) {
+	o, err := BuildXTAOffer(xtaMsg(XTABreakNone))
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := o.MetaData()
+	if md.Destinations.Reader.Identifier.Value != "bab:010010000000" || md.Destinations.Reader.Identifier.Type != "xoev" ||
+		md.Originators.Author.Identifier.Value != XTADefaultAuthor || md.MsgIdentification.MessageID != o.MessageID {
+		t.Errorf("parties and MessageID: %+v", md)
+	}
+	q := md.Qualifier
+	if q.Service != XTAServiceXBau23 || q.BusinessScenario.Undefined != "XBAU_DATA" || q.BusinessScenario.Defined != nil ||
+		q.MessageType.Code.Code != "baugenehmigung.antrag.0200" || q.MessageType.PayloadSchema != "http://www.xleitstelle.de/xbau/2/3/1" ||
+		q.MessageType.Code.ListURI != XTAMessageTypeListURI || q.MessageType.Code.ListVersionID != "1.0" {
+		t.Errorf("qualifier: %+v", q)
+	}
+	if want := int64(len(xtaDoc) + len("%PDF-1.4")); md.MsgSize != want {
+		t.Errorf("MsgSize %d, want %d", md.MsgSize, want)
+	}
+	doc, err := xml.Marshal(md)
+	if err != nil {
+		t.Fatalf("marshalling: %v", err)
+	}
+	xsdtest.RequireValid(t, "the offer's MessageMetaData", doc)
 }
