@@ -8,12 +8,14 @@ import (
 
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/hkr"
+	"github.com/konform/konform/mocks/xta"
 )
 
 // Names of the actors; also their host names on the run's Docker network.
 const (
 	FitConnect = "fitconnect"
 	HKR        = "hkr"
+	XTA        = "xta"
 )
 
 // Factories makes each actor's handler; dataDir is the actor's private scratch folder.
@@ -23,6 +25,9 @@ var Factories = map[string]func(dataDir string) (http.Handler, error){
 	},
 	HKR: func(dataDir string) (http.Handler, error) {
 		return hkr.New(), nil
+	},
+	XTA: func(dataDir string) (http.Handler, error) {
+		return xta.New(xta.WithDataDir(dataDir)), nil
 	},
 }
 

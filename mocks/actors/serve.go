@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -58,10 +59,24 @@ func Serve(args []string, stderr io.Writer) int {
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		log.Error("listening", "err", err)
+		return 1
+	}
+	// An actor serving TLS and plain HTTP on one port (XTA) sorts its connections itself.
+	if wl, ok := h.(listenerWrapper); ok {
+		ln = wl.WrapListener(ln)
+	}
 	log.Info("serving", "listen", *listen)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Error("serving", "err", err)
 		return 1
 	}
 	return 0
+}
+
+// listenerWrapper is a handler that sorts its own connections (see xta.Server.WrapListener).
+type listenerWrapper interface {
+	WrapListener(net.Listener) net.Listener
 }

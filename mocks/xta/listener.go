@@ -1,0 +1,123 @@
+package xta
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"sync"
+	"time"
+)
+
+// classifyTimeout bounds the first byte and the TLS handshake of a new connection.
+const classifyTimeout = 10 * time.Second
+
+// WrapListener returns a listener whose connections are TLS (the first byte is a TLS handshake
+// record, 0x16) or plain HTTP. The first byte is peeked and the handshake done in a goroutine
+// per connection, so a slow client never blocks Accept; a failed handshake is recorded (see
+// Handshakes) and the connection closed.
+func (s *Server) WrapListener(l net.Listener) net.Listener {
+	w := &listener{Listener: l, s: s, conns: make(chan net.Conn), done: make(chan struct{}), failed: make(chan struct{})}
+	go w.loop()
+	return w
+}
+
+type listener struct {
+	net.Listener
+	s      *Server
+	conns  chan net.Conn
+	done   chan struct{}
+	once   sync.Once
+	failed chan struct{}
+	err    error
+}
+
+func (w *listener) loop() {
+	for {
+		c, err := w.Listener.Accept()
+		if err != nil {
+			w.err = err
+			close(w.failed)
+			return
+		}
+		go w.classify(c)
+	}
+}
+
+func (w *listener) Accept() (net.Conn, error) {
+	select {
+	case c := <-w.conns:
+		return c, nil
+	case <-w.done:
+		return nil, net.ErrClosed
+	case <-w.failed:
+		return nil, w.err
+	}
+}
+
+func (w *listener) Close() error {
+	w.once.Do(func() { close(w.done) })
+	return w.Listener.Close()
+}
+
+func (w *listener) deliver(c net.Conn) {
+	select {
+	case w.conns <- c:
+	case <-w.done:
+		c.Close()
+	}
+}
+
+func (w *listener) classify(c net.Conn) {
+	_ = c.SetReadDeadline(time.Now().Add(classifyTimeout))
+	br := bufio.NewReader(c)
+	first, err := br.Peek(1)
+	if err != nil {
+		c.Close() // closed or silent before sending anything: not a handshake, nothing to record
+		return
+	}
+	pc := &peekedConn{Conn: c, r: br}
+	if first[0] != 0x16 {
+		_ = c.SetReadDeadline(time.Time{})
+		w.deliver(pc)
+		return
+	}
+	cfg := w.s.tlsConfig()
+	if cfg == nil {
+		w.s.addHandshake(c.RemoteAddr(), errors.New("TLS is not configured: no server certificate (control Configure)"))
+		c.Close()
+		return
+	}
+	tc := tls.Server(pc, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), classifyTimeout)
+	defer cancel()
+	if err := tc.HandshakeContext(ctx); err != nil {
+		w.s.addHandshake(c.RemoteAddr(), err)
+		tc.Close()
+		return
+	}
+	_ = c.SetReadDeadline(time.Time{})
+	w.deliver(tc)
+}
+
+// peekedConn replays the peeked bytes before reading on.
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (p *peekedConn) Read(b []byte) (int, error) { return p.r.Read(b) }
+
+// NetConn returns the connection underneath, as tls.Conn does.
+func (p *peekedConn) NetConn() net.Conn { return p.Conn }
+
+func (s *Server) addHandshake(remote net.Addr, err error) {
+	h := Handshake{Time: s.now().UTC(), Error: err.Error()}
+	if remote != nil {
+		h.Remote = remote.String()
+	}
+	s.mu.Lock()
+	s.handshakes = append(s.handshakes, h)
+	s.mu.Unlock()
+}

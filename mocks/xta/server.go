@@ -1,0 +1,104 @@
+// Package xta is the XTA 2 (Version 3) server mock: ManagementPort, MsgBoxPort and SendXtaPort
+// over SOAP 1.2 with WS-Addressing and MTOM, mutual TLS on the SOAP ports, mailboxes the kit
+// fills over the control API, and injected faults. It records; it never judges.
+//
+// One TCP port serves both: WrapListener makes a connection that opens with a TLS handshake a
+// TLS connection (the SOAP ports) and any other a plain one (the control API under /_konform/;
+// SOAP over plain HTTP is answered 403 and recorded).
+package xta
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/konform/konform/mocks/recorder"
+	wire "github.com/konform/konform/xta"
+)
+
+// Actor is the recorder actor name of the XTA mock.
+const Actor = "xta"
+
+// Server is the XTA mock. It is an http.Handler.
+type Server struct {
+	rec     *recorder.Recorder
+	dataDir string
+	now     func() time.Time
+	control http.Handler
+
+	mu         sync.Mutex
+	tlsCert    *tls.Certificate
+	clientCAs  *x509.CertPool
+	pageSize   int
+	accounts   map[string]*account // by client certificate SHA-256
+	messages   map[string]*message // by MessageID
+	order      []string            // MessageIDs in offer order
+	iterators  map[string]*iterator
+	issued     map[string]bool // every MsgBoxRequestID the mock issued
+	reserved   map[string]bool // MessageIDs handed out by createMessageId
+	sent       []*sentMessage
+	faults     []*Fault
+	handshakes []Handshake
+	calls      []Call
+	fileSeq    int64
+}
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithDataDir stores message contents below dir (default: a fresh temporary directory).
+func WithDataDir(dir string) Option { return func(s *Server) { s.dataDir = dir } }
+
+// WithRecorder records into r instead of a fresh recorder for actor "xta".
+func WithRecorder(r *recorder.Recorder) Option { return func(s *Server) { s.rec = r } }
+
+// WithClock sets the time source (tests).
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// New returns an XTA mock. Until Configure sets a server certificate, TLS handshakes fail
+// (and are recorded).
+func New(opts ...Option) *Server {
+	s := &Server{
+		now:       time.Now,
+		accounts:  map[string]*account{},
+		messages:  map[string]*message{},
+		iterators: map[string]*iterator{},
+		issued:    map[string]bool{},
+		reserved:  map[string]bool{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	if s.rec == nil {
+		s.rec = recorder.New(Actor)
+	}
+	if s.dataDir == "" {
+		if d, err := os.MkdirTemp("", "konform-xta-"); err == nil {
+			s.dataDir = d
+		} else {
+			s.dataDir = os.TempDir()
+		}
+	}
+	s.control = s.controlRoutes()
+	return s
+}
+
+// Recorder returns the recorder holding the mock's exchanges.
+func (s *Server) Recorder() *recorder.Recorder { return s.rec }
+
+// ServeHTTP serves the control API and, over TLS, the three SOAP ports.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, recorder.ControlPrefix) {
+		s.control.ServeHTTP(w, r)
+		return
+	}
+	s.serveSOAP(w, r)
+}
+
+func isPort(path string) bool {
+	return path == wire.PathManagement || path == wire.PathMsgBox || path == wire.PathSend
+}
