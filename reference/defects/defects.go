@@ -97,7 +97,7 @@ var All = []Defect{
 	{"xta-plain-soap", "XTA: sends its SOAP requests as plain application/soap+xml instead of MTOM/XOP"},
 	{"xta-no-cert-on-management", "XTA: calls checkAccountActive at the ManagementPort without its client certificate"},
 	{"xta-trust-any-server", "XTA: accepts any server certificate instead of only those chaining to KONFORM_XTA_CA"},
-	{"xta-stop-on-no-message", "XTA: takes NoMessageAvailable in a getNextStatusList answer (RequestIdInvalid) for a broken mailbox and stops polling for twice its interval plus 30 s"},
+	{"xta-stop-on-no-message", "XTA: takes NoMessageAvailable in a getNextStatusList answer (RequestIdInvalid) for a broken mailbox and stops polling for twice its interval plus 15 s"},
 	{"xta-drop-on-technical-fault", "XTA: gives a message up for good after XTAWSTechnicalProblem on its getMessage: never fetched again, no case"},
 	{"xta-retry-permission-denied", "XTA: repeats a getMessage refused with PermissionDenied, InvalidMessageID or ParameterIsNotValid twice more at once, in the same round"},
 	{"xta-store-invalid", "XTA: does not validate the payload against its XBau schema: a schema-invalid message becomes a case, without Rückweisung"},
