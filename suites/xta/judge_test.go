@@ -226,6 +226,8 @@ func TestMTOMAndCertVerdicts(t *testing.T) {
 	noCert := seqCalls(soapCall(OpCheckAccountActive, func(c *Call) { c.ClientCert = "" }))
 	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, "abcd"))
 	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, ""))
+	refused := seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.ClientCert, c.Op = "", "" }))
+	expectNone(t, "a request refused before the certificate was read", certVerdict(refused, "abcd"))
 	if f := certVerdict(seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.ClientCert = "ffff" })), "abcd"); len(f) != 1 || !strings.Contains(f[0], "not the configured one") {
 		t.Errorf("another certificate: %v", f)
 	}

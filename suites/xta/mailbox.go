@@ -2,10 +2,11 @@ package xta
 
 import (
 	"context"
-	"errors"
+	"strings"
 
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/runenv"
+	"github.com/konform/konform/suites/drive"
 )
 
 // mailbox is what the checks ask of the XTA server mock's control API: put a message into the
@@ -42,8 +43,54 @@ const (
 	stateClosed  = "closed"
 )
 
-// errNoMailbox: the XTA server mock's control client is not wired into the suite.
-var errNoMailbox = errors.New("the XTA server mock's control client is not available to the suite")
-
 // newMailbox returns the run's mailbox at the XTA server mock.
-var newMailbox = func(env *runenv.Env) (mailbox, error) { return nil, errNoMailbox }
+var newMailbox = func(env *runenv.Env) (mailbox, error) {
+	m, err := drive.Mailbox(env)
+	if err != nil {
+		return nil, err
+	}
+	return driveMailbox{m}, nil
+}
+
+// driveMailbox is the mailbox through drive's client of the mock's control API.
+type driveMailbox struct{ m *drive.XTAMailbox }
+
+func (d driveMailbox) Put(ctx context.Context, o sender.XTAOffer) (string, error) {
+	return d.m.Put(ctx, o)
+}
+
+func (d driveMailbox) State(ctx context.Context, messageID string) (string, error) {
+	st, err := d.m.State(ctx, messageID)
+	return st.State, err
+}
+
+func (d driveMailbox) AddFault(ctx context.Context, op, kind, messageID string, count int) error {
+	return d.m.AddFault(ctx, op, kind, messageID, count)
+}
+
+func (d driveMailbox) ClearFaults(ctx context.Context) error { return d.m.ClearFaults(ctx) }
+
+func (d driveMailbox) SetPageCap(ctx context.Context, n int) error { return d.m.SetPageCap(ctx, n) }
+
+func (d driveMailbox) UseForeignCert(ctx context.Context, foreign bool) error {
+	return d.m.UseForeignCert(ctx, foreign)
+}
+
+func (d driveMailbox) Handshakes(ctx context.Context) ([]Handshake, error) {
+	hs, err := d.m.Handshakes(ctx)
+	out := make([]Handshake, 0, len(hs))
+	for _, h := range hs {
+		out = append(out, Handshake{Time: h.Time, Error: h.Error})
+	}
+	return out, err
+}
+
+func (d driveMailbox) Calls(ctx context.Context) ([]Call, error) {
+	cs, err := d.m.Calls(ctx)
+	out := make([]Call, 0, len(cs))
+	for i, c := range cs {
+		out = append(out, Call{Seq: int64(i + 1), Time: c.Time, Path: c.Path, Port: PortOfPath(c.Path), Op: c.Operation,
+			TLS: c.TLS, ClientCert: strings.ToLower(c.ClientCert), Status: c.Status})
+	}
+	return out, err
+}
