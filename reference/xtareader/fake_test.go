@@ -157,6 +157,13 @@ func (f *fakeXTA) offer(messageID, reader, code string, payload []byte, atts map
 		f.seq++
 		messageID = fmt.Sprintf("urn:de:xta:messageid:konform-test:%04d", f.seq)
 	}
+	md := metaData(messageID, reader, code, len(payload))
+	f.box = append(f.box, &boxMsg{md: md, payload: payload, attachments: atts})
+	return messageID
+}
+
+// metaData is the MessageMetaData of a test message from authorID to reader.
+func metaData(messageID, reader, code string, size int) xta.MessageMetaData {
 	md := xta.MessageMetaData{
 		DeliveryAttributes: xta.DeliveryAttributes{Delivery: time.Now().UTC().Format(xta.TimeFormat)},
 		Originators:        xta.Originators{Author: xta.NewParty(xta.IdentifierTypeXoev, authorID)},
@@ -165,11 +172,10 @@ func (f *fakeXTA) offer(messageID, reader, code string, payload []byte, atts map
 		Qualifier: xta.Qualifier{Service: xbauService, BusinessScenario: xta.BusinessScenario{Undefined: "XBAU_DATA"},
 			MessageType: xta.MessageType{Code: xta.Code{Code: code, ListURI: "urn:de:payloadSchema:elementName", ListVersionID: "1.0"},
 				PayloadSchema: xbauNS}},
-		MsgSize: int64(len(payload)),
+		MsgSize: int64(size),
 	}
 	md.Originators.Author.Identifier.Name = "Bauportal Musterland"
-	f.box = append(f.box, &boxMsg{md: md, payload: payload, attachments: atts})
-	return messageID
+	return md
 }
 
 // failNext makes the next call of op (for messageID, when given) answer with the exception.
