@@ -3,14 +3,11 @@ package drive
 import (
 	"context"
 	"encoding/json"
-	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
-	"mime/multipart"
 	"net/http"
-	"net/textproto"
 	"net/url"
 	"slices"
 	"strconv"
@@ -22,6 +19,7 @@ import (
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/mocks/sender"
+	xtamock "github.com/konform/konform/mocks/xta"
 	"github.com/konform/konform/runenv"
 )
 
@@ -373,23 +371,13 @@ func XTAExchangeHeads(ctx context.Context, env *runenv.Env, since int64) ([]reco
 	}
 }
 
-// The SUT's mailbox at the XTA server mock, through the mock's control API
-// (/_konform/xta/...): what the checks put in, inject and switch, and what the server saw.
-
-// Control API paths of the XTA server mock.
-const (
-	xtaConfigPath     = recorder.ControlPrefix + "xta/config"
-	xtaMessagesPath   = recorder.ControlPrefix + "xta/messages"
-	xtaFaultsPath     = recorder.ControlPrefix + "xta/faults"
-	xtaHandshakesPath = recorder.ControlPrefix + "xta/handshakes"
-	xtaCallsPath      = recorder.ControlPrefix + "xta/calls"
-)
+// The SUT's mailbox at the XTA server mock, through the mock's Control client.
 
 // XTAMailbox is the SUT's mailbox at the XTA server mock. One per run environment: the page cap
 // and the server certificate it sets hold for the checks after it, until set back.
 type XTAMailbox struct {
-	x  *runenv.XTA
-	hc *http.Client
+	*xtamock.Control
+	x *runenv.XTA
 
 	mu       sync.Mutex
 	pageSize int
@@ -415,181 +403,35 @@ func Mailbox(env *runenv.Env) (*XTAMailbox, error) {
 	if m := mailboxes.byEnv[env]; m != nil {
 		return m, nil
 	}
-	m := &XTAMailbox{x: x, hc: &http.Client{Timeout: 5 * time.Minute}}
+	m := &XTAMailbox{Control: xtamock.NewControl(x.External), x: x}
 	mailboxes.byEnv[env] = m
 	return m, nil
 }
 
-// XTAMessageState is what the mock knows of one message.
-type XTAMessageState struct {
-	MessageID string      `json:"messageId"`
-	Mailbox   string      `json:"mailbox"`
-	State     string      `json:"state"` // pending, fetched, closed
-	Offers    int         `json:"offers"`
-	Listed    int         `json:"listed"`
-	Fetched   int         `json:"fetched"`
-	FetchedAt []time.Time `json:"fetchedAt"`
-	// FetchRequestIDs are the MsgBoxRequestIDs of the answers that delivered the message.
-	FetchRequestIDs []string `json:"fetchRequestIds"`
-	Closes          []struct {
-		Time            time.Time `json:"time"`
-		MsgBoxRequestID string    `json:"msgBoxRequestId"`
-	} `json:"closes"`
-}
-
-// XTAHandshake is a TLS handshake at the mock that failed.
-type XTAHandshake struct {
-	Time   time.Time `json:"time"`
-	Remote string    `json:"remote"`
-	Error  string    `json:"error"`
-}
-
-// XTACall is one request at the mock's ports as the mock saw it.
-type XTACall struct {
-	Time       time.Time `json:"time"`
-	Path       string    `json:"path"`
-	Operation  string    `json:"operation"`
-	TLS        bool      `json:"tls"`
-	ClientCert string    `json:"clientCertSha256"`
-	Account    string    `json:"account"`
-	Status     int       `json:"status"`
-	Note       string    `json:"note"`
-}
-
-func (m *XTAMailbox) call(ctx context.Context, method, path string, in, out any) error {
-	var body io.Reader
-	if in != nil {
-		b, err := json.Marshal(in)
-		if err != nil {
-			return err
-		}
-		body = strings.NewReader(string(b))
-	}
-	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(m.x.External, "/")+path, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	return m.do(req, out)
-}
-
-func (m *XTAMailbox) do(req *http.Request, out any) error {
-	resp, err := m.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("xta control %s %s: %w", req.Method, req.URL.Path, err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
-	if err != nil {
-		return fmt.Errorf("xta control %s %s: reading answer: %w", req.Method, req.URL.Path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(raw))
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		return fmt.Errorf("xta control %s %s: %d: %s", req.Method, req.URL.Path, resp.StatusCode, msg)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return fmt.Errorf("xta control %s %s: decoding answer: %w", req.Method, req.URL.Path, err)
-		}
-	}
-	return nil
-}
-
-// Put puts the offer into the SUT's mailbox (also when its metadata name another reader) and
-// returns the MessageID the mock filed it under. A MessageID already used is offered again
+// PutOffer puts the offer into the SUT's mailbox (also when its metadata name another reader)
+// and returns the MessageID the mock filed it under. A MessageID already used is offered again
 // when the offer's breakage is BreakXTAReuseMessageID.
-func (m *XTAMailbox) Put(ctx context.Context, o sender.XTAOffer) (string, error) {
-	md, err := xml.Marshal(o.MetaData())
+func (m *XTAMailbox) PutOffer(ctx context.Context, o sender.XTAOffer) (string, error) {
+	md := o.MetaData()
+	msg, err := o.Message.Open()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("opening the message %s: %w", o.Message.Filename, err)
 	}
-	pr, pw := io.Pipe()
-	mw := multipart.NewWriter(pw)
-	go func() {
-		pw.CloseWithError(writeOffer(mw, m.x.ReaderID, o, md))
-	}()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(m.x.External, "/")+xtaMessagesPath, pr)
-	if err != nil {
-		pr.Close()
-		return "", err
-	}
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	var out struct {
-		MessageID string `json:"messageId"`
-	}
-	err = m.do(req, &out)
-	pr.Close()
-	return out.MessageID, err
-}
-
-func writeOffer(mw *multipart.Writer, mailbox string, o sender.XTAOffer, md []byte) error {
-	hdr, err := json.Marshal(map[string]any{"mailbox": mailbox, "messageId": o.MessageID, "reuseMessageId": o.Break == sender.BreakXTAReuseMessageID})
-	if err != nil {
-		return err
-	}
-	part := func(name, filename, contentType string, body io.Reader) error {
-		h := textproto.MIMEHeader{}
-		disp := map[string]string{"name": name}
-		if filename != "" {
-			disp["filename"] = filename
-		}
-		h.Set("Content-Disposition", mime.FormatMediaType("form-data", disp))
-		h.Set("Content-Type", contentType)
-		w, err := mw.CreatePart(h)
-		if err != nil {
-			return err
-		}
-		_, err = io.Copy(w, body)
-		return err
-	}
-	content := func(name string, c sender.XTAContent) error {
-		rc, err := c.Open()
-		if err != nil {
-			return fmt.Errorf("opening %s %s: %w", name, c.Filename, err)
-		}
-		defer rc.Close()
-		return part(name, c.Filename, c.ContentType, rc)
-	}
-	if err := part("offer", "", "application/json", strings.NewReader(string(hdr))); err != nil {
-		return err
-	}
-	if err := part("metadata", "", "application/xml", strings.NewReader(string(md))); err != nil {
-		return err
-	}
-	if err := content("message", o.Message); err != nil {
-		return err
+	defer msg.Close()
+	offer := xtamock.Offer{
+		OfferHeader: xtamock.OfferHeader{Mailbox: m.x.ReaderID, MessageID: o.MessageID, ReuseMessageID: o.Break == sender.BreakXTAReuseMessageID},
+		MetaData:    &md,
+		Message:     xtamock.Content{Filename: o.Message.Filename, ContentType: o.Message.ContentType, Body: msg},
 	}
 	for _, a := range o.Attachments {
-		if err := content("attachment", a); err != nil {
-			return err
+		rc, err := a.Open()
+		if err != nil {
+			return "", fmt.Errorf("opening attachment %s: %w", a.Filename, err)
 		}
+		defer rc.Close()
+		offer.Attachments = append(offer.Attachments, xtamock.Content{Filename: a.Filename, ContentType: a.ContentType, Body: rc})
 	}
-	return mw.Close()
-}
-
-// State returns the message's state at the mock.
-func (m *XTAMailbox) State(ctx context.Context, messageID string) (XTAMessageState, error) {
-	var st XTAMessageState
-	err := m.call(ctx, http.MethodGet, xtaMessagesPath+"/"+url.PathEscape(messageID), nil, &st)
-	return st, err
-}
-
-// AddFault arms a fault: the next count calls of op (naming messageID, when not "") get kind.
-func (m *XTAMailbox) AddFault(ctx context.Context, op, kind, messageID string, count int) error {
-	return m.call(ctx, http.MethodPost, xtaFaultsPath, map[string]any{"operation": op, "kind": kind, "messageId": messageID, "count": count}, nil)
-}
-
-// ClearFaults removes every armed fault.
-func (m *XTAMailbox) ClearFaults(ctx context.Context) error {
-	return m.call(ctx, http.MethodDelete, xtaFaultsPath, nil, nil)
+	return m.Put(ctx, offer)
 }
 
 // SetPageCap caps the items of one listing answer (0: no cap).
@@ -623,21 +465,5 @@ func (m *XTAMailbox) configure(ctx context.Context, pageSize int, foreign bool) 
 			return errors.New("the run has no server certificate of another CA")
 		}
 	}
-	return m.call(ctx, http.MethodPost, xtaConfigPath, map[string]any{
-		"serverCertPem": string(cert), "serverKeyPem": string(key), "clientCaPem": string(m.x.CAPEM), "pageSize": pageSize,
-	}, nil)
-}
-
-// Handshakes lists the failed TLS handshakes at the mock, in order.
-func (m *XTAMailbox) Handshakes(ctx context.Context) ([]XTAHandshake, error) {
-	var out []XTAHandshake
-	err := m.call(ctx, http.MethodGet, xtaHandshakesPath, nil, &out)
-	return out, err
-}
-
-// Calls lists the requests at the mock's ports as the mock saw them, in order.
-func (m *XTAMailbox) Calls(ctx context.Context) ([]XTACall, error) {
-	var out []XTACall
-	err := m.call(ctx, http.MethodGet, xtaCallsPath, nil, &out)
-	return out, err
+	return m.Configure(ctx, xtamock.Config{ServerCertPEM: string(cert), ServerKeyPEM: string(key), ClientCAPEM: string(m.x.CAPEM), PageSize: pageSize})
 }

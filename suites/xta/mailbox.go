@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/konform/konform/mocks/sender"
+	xtamock "github.com/konform/konform/mocks/xta"
 	"github.com/konform/konform/runenv"
 	"github.com/konform/konform/suites/drive"
 )
@@ -56,16 +57,16 @@ var newMailbox = func(env *runenv.Env) (mailbox, error) {
 type driveMailbox struct{ m *drive.XTAMailbox }
 
 func (d driveMailbox) Put(ctx context.Context, o sender.XTAOffer) (string, error) {
-	return d.m.Put(ctx, o)
+	return d.m.PutOffer(ctx, o)
 }
 
 func (d driveMailbox) State(ctx context.Context, messageID string) (string, error) {
-	st, err := d.m.State(ctx, messageID)
+	st, err := d.m.Message(ctx, messageID)
 	return st.State, err
 }
 
 func (d driveMailbox) AddFault(ctx context.Context, op, kind, messageID string, count int) error {
-	return d.m.AddFault(ctx, op, kind, messageID, count)
+	return d.m.AddFault(ctx, xtamock.Fault{Operation: op, Kind: kind, MessageID: messageID, Count: count})
 }
 
 func (d driveMailbox) ClearFaults(ctx context.Context) error { return d.m.ClearFaults(ctx) }

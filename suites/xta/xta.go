@@ -440,7 +440,7 @@ var _ = check.Profile(5, "XTA reader", func() {
 		mark := markNow(ctx, env)
 		o := offer(x, mustFixture(env, small), sender.XTABreakNone)
 		// Every close of the message breaks off until the SUT was restarted.
-		armFault(ctx, mb, OpClose, FaultReset, o.MessageID, 1000)
+		armFault(ctx, mb, OpClose, FaultReset, o.MessageID, -1)
 		DeferCleanup(func(ctx SpecContext) { _ = mb.ClearFaults(ctx) })
 		id := put(ctx, env, mb, o)
 		limit := drive.XTADecisionLimit(ctx, env)
