@@ -3,6 +3,7 @@ package soap
 import (
 	"bytes"
 	"encoding/xml"
+	"sort"
 	"strconv"
 )
 
@@ -16,11 +17,29 @@ type rawWriter struct {
 	names []xml.Name
 }
 
-func (w *rawWriter) start(s xml.StartElement) {
+// start writes a start element. scope holds the prefixes in scope in the source document; the
+// fragment's top elements declare them, so that QNames in text content (e.g.
+// wsa:ProblemHeaderQName) keep their meaning.
+func (w *rawWriter) start(s xml.StartElement, scope map[string]string) {
+	top := len(w.names) == 0
 	w.names = append(w.names, s.Name)
 	w.b.WriteString("<" + s.Name.Local + ` xmlns="`)
 	_ = xml.EscapeText(&w.b, []byte(s.Name.Space))
 	w.b.WriteString(`"`)
+	if top {
+		prefixes := make([]string, 0, len(scope))
+		for p := range scope {
+			if p != "" && p != "xml" && p != "xmlns" {
+				prefixes = append(prefixes, p)
+			}
+		}
+		sort.Strings(prefixes)
+		for _, p := range prefixes {
+			w.b.WriteString(" xmlns:" + p + `="`)
+			_ = xml.EscapeText(&w.b, []byte(scope[p]))
+			w.b.WriteString(`"`)
+		}
+	}
 	n := 0
 	for _, a := range s.Attr {
 		if a.Name.Space == "xmlns" || (a.Name.Space == "" && a.Name.Local == "xmlns") {
@@ -33,7 +52,7 @@ func (w *rawWriter) start(s xml.StartElement) {
 			w.b.WriteString("xml:")
 		default:
 			n++
-			p := "a" + strconv.Itoa(n)
+			p := "_a" + strconv.Itoa(n)
 			w.b.WriteString("xmlns:" + p + `="`)
 			_ = xml.EscapeText(&w.b, []byte(a.Name.Space))
 			w.b.WriteString(`" ` + p + ":")

@@ -75,7 +75,13 @@ func scanEnvelope(r io.Reader) (*scanned, error) {
 			path = append(path, t.Name)
 			text.Reset()
 			if detail != nil {
-				detail.start(t)
+				scope := map[string]string{}
+				for _, m := range ns {
+					for p, u := range m {
+						scope[p] = u
+					}
+				}
+				detail.start(t, scope)
 			}
 			if t.Name.Space == NSXOP && t.Name.Local == "Include" {
 				href := ""
