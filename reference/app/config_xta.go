@@ -2,7 +2,6 @@ package app
 
 import (
 	"bytes"
-	"crypto/ecdsa"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -55,9 +54,6 @@ func xtaFromEnv(req func(string) (string, bool)) (*xtareader.Config, error) {
 	pair, err := tls.X509KeyPair([]byte(certPEM), []byte(keyPEM))
 	if err != nil {
 		return nil, bad(contract.EnvXTAClientKey, "does not belong to the certificate of "+contract.EnvXTAClientCert)
-	}
-	if _, ok := pair.PrivateKey.(*ecdsa.PrivateKey); !ok {
-		return nil, bad(contract.EnvXTAClientKey, "not an ECDSA key")
 	}
 	c.ClientCert = pair
 	caPEM, ok := req(contract.EnvXTACA)

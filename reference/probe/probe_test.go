@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -58,5 +59,50 @@ func TestProbeViewOverStore(t *testing.T) {
 	}
 	if code := get(h, "/konform/v1/submissions/unknown", &rec); code != 404 {
 		t.Errorf("unknown: %d", code)
+	}
+}
+
+// An XTA message is served under /xta/messages/{path-escaped MessageID}, not as a submission; a
+// FIT-Connect submission not as an XTA message; both transports' cases are listed.
+func TestProbeXTAMessages(t *testing.T) {
+	st, err := store.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	id := "urn:de:xta:messageid:a/b c"
+	if _, err := st.SaveXTA(store.XTAMessage{Submission: store.Submission{XTAMessageID: id, Decision: contract.StatusAccepted,
+		ReceivedAt: time.Now(), Fields: map[string]string{"r/a": "1"}}, NachrichtenUUID: "u1"}, true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Save(store.Submission{SubmissionID: "s1", Decision: contract.StatusAccepted, ReceivedAt: time.Now()}, true); err != nil {
+		t.Fatal(err)
+	}
+	h := New(st)
+	get := func(path string, v any) int {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest("GET", path, nil))
+		json.Unmarshal(rec.Body.Bytes(), v)
+		return rec.Code
+	}
+	var rec contract.Record
+	if code := get("/konform/v1/xta/messages/"+url.PathEscape(id), &rec); code != 200 || rec.Transport != contract.TransportXTA ||
+		rec.XTAMessageID != id || rec.SubmissionID != id || rec.Status != contract.StatusAccepted || rec.Case == nil || rec.Fields["r/a"] != "1" {
+		t.Errorf("XTA record: %d %+v", code, rec)
+	}
+	if code := get("/konform/v1/submissions/"+url.PathEscape(id), &rec); code != 404 {
+		t.Errorf("XTA message as a submission: %d", code)
+	}
+	if code := get("/konform/v1/xta/messages/s1", &rec); code != 404 {
+		t.Errorf("submission as an XTA message: %d", code)
+	}
+	var cl contract.CaseList
+	if code := get("/konform/v1/cases", &cl); code != 200 || len(cl.Cases) != 2 {
+		t.Fatalf("cases: %d %+v", code, cl)
+	}
+	for _, c := range cl.Cases {
+		if (c.SubmissionID == id) != (c.Transport == contract.TransportXTA) {
+			t.Errorf("case %+v", c)
+		}
 	}
 }
