@@ -93,7 +93,7 @@ var All = []Defect{
 	{"xta-no-dedupe-nachrichten-uuid", "XTA: does not look up the XÖV nachrichtenUUID: the same message under a new MessageID makes a second case"},
 	{"xta-ignore-reader", "XTA: does not check Destinations/Reader before taking a message: fetches messages for another reader and makes cases of them"},
 	{"xta-ignore-message-type", "XTA: does not check the MessageType against its services and validates the payload by its root element: a valid XBau document under an unserved MessageType becomes a case"},
-	{"xta-no-wsa-to", "XTA: sends its SOAP requests without wsa:To"},
+	{"xta-no-wsa-to", "XTA: sends checkAccountActive without wsa:To (its other requests carry it)"},
 	{"xta-plain-soap", "XTA: sends its SOAP requests as plain application/soap+xml instead of MTOM/XOP"},
 	{"xta-no-cert-on-management", "XTA: calls checkAccountActive at the ManagementPort without its client certificate"},
 	{"xta-trust-any-server", "XTA: accepts any server certificate instead of only those chaining to KONFORM_XTA_CA"},

@@ -26,9 +26,11 @@ type client struct {
 	http                     *http.Client
 	// account is the HTTP client of checkAccountActive (the same unless a defect says otherwise).
 	account *http.Client
-	// mtom is false under xta-plain-soap; to is false under xta-no-wsa-to.
-	mtom, to bool
-	spool    string
+	// mtom is false under xta-plain-soap.
+	mtom bool
+	// to says whether a request of op carries wsa:To (not so under xta-no-wsa-to).
+	to    func(op xta.Operation) bool
+	spool string
 }
 
 // newClient builds the client. Every request opens its own TLS connection (no keep-alive), so
@@ -39,7 +41,8 @@ func newClient(cfg Config) (*client, error) {
 	}
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: cfg.CA, Certificates: []tls.Certificate{cfg.ClientCert}}
 	c := &client{management: cfg.ManagementURL, msgBox: cfg.MsgBoxURL, send: cfg.SendURL,
-		author: xta.NewParty(xta.IdentifierTypeXoev, cfg.ReaderID), mtom: true, to: true,
+		author: xta.NewParty(xta.IdentifierTypeXoev, cfg.ReaderID), mtom: true,
+		to:    func(xta.Operation) bool { return true },
 		spool: os.TempDir()}
 	withClientDefects(c, cfg, tlsCfg)
 	c.http = httpClient(tlsCfg)
@@ -64,7 +67,7 @@ func (c *client) call(ctx context.Context, hc *http.Client, op xta.Operation, ur
 		req.Author = &c.author
 	}
 	env := req.Envelope()
-	if !c.to {
+	if !c.to(op) {
 		env.Addressing.To = ""
 	}
 	out, err := soap.NewOutgoing(env, op.Action, c.mtom, atts...)

@@ -3,6 +3,8 @@ package xtareader
 import (
 	"crypto/tls"
 	"encoding/base64"
+
+	"github.com/konform/konform/xta"
 )
 
 // withClientDefects switches the client's wire variants of the defects switched on; each breaks
@@ -10,7 +12,10 @@ import (
 func withClientDefects(c *client, cfg Config, tlsCfg *tls.Config) {
 	d := cfg.Defects
 	if d.On("xta-no-wsa-to") {
-		c.to = false
+		// checkAccountActive goes out without wsa:To. A server that demands it refuses the call,
+		// which costs the reader nothing (it polls on and asks again next round); without To on
+		// every request it could not read its box at all and would fail every check.
+		c.to = func(op xta.Operation) bool { return op != xta.OpCheckAccountActive }
 	}
 	if d.On("xta-plain-soap") {
 		c.mtom = false
@@ -20,7 +25,8 @@ func withClientDefects(c *client, cfg Config, tlsCfg *tls.Config) {
 	}
 	if d.On("xta-no-cert-on-management") {
 		// checkAccountActive goes out without the client certificate; createMessageId (the
-		// Rückweisung's) keeps it, so the defect breaks only the authentication duty.
+		// Rückweisung's) keeps it, so the defect breaks only the authentication duty: the server
+		// refuses the call (PermissionDenied), the reader polls on and asks again next round.
 		noCert := tlsCfg.Clone()
 		noCert.Certificates = nil
 		c.account = httpClient(noCert)

@@ -128,8 +128,8 @@ func TestDefectsBreakTheirDuty(t *testing.T) {
 			round(t, r)
 			calls, _, _, _ := f.snapshot()
 			for _, c := range calls {
-				if c.wsa.To != "" {
-					t.Errorf("%s carries wsa:To", c.op)
+				if (c.wsa.To == "") != (c.op == "checkAccountActive") {
+					t.Errorf("%s: wsa:To %q", c.op, c.wsa.To)
 				}
 			}
 		},

@@ -13,6 +13,7 @@ import (
 	"github.com/konform/konform/contract"
 	"github.com/konform/konform/mocks/pki"
 	mock "github.com/konform/konform/mocks/xta"
+	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/reference/store"
 	"github.com/konform/konform/specs/specstest"
 	"github.com/konform/konform/xta"
@@ -22,7 +23,14 @@ import (
 // the delivering MsgBoxRequestID, the invalid one answered with a Rückweisung and closed, the
 // other reader's message neither fetched nor closed; every request over TLS with the client
 // certificate, MTOM, with the SOAP action equal to wsa:Action.
-func TestAgainstTheXTAMock(t *testing.T) {
+// xtaMock is the kit's XTA mock on loopback with a server certificate of the run's CA, pages of
+// 2, and an account for readerID.
+type xtaMock struct {
+	ctl *mock.Control
+	cfg Config
+}
+
+func startXTAMock(t *testing.T, d defects.Set) *xtaMock {
 	ctx := context.Background()
 	s := mock.New(mock.WithDataDir(t.TempDir()))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -65,28 +73,41 @@ func TestAgainstTheXTAMock(t *testing.T) {
 		ClientCert: pair, CA: pool, ReaderID: readerID,
 		Services: []contract.XTAService{{Service: xbauService, BusinessScenario: "XBAU_DATA",
 			MessageTypes: []contract.XTAMessageType{{Code: antrag0200, PayloadSchema: xbauNS}}}},
-		PollInterval: time.Second, SchemaDir: specstest.Dir(t),
+		PollInterval: time.Second, SchemaDir: specstest.Dir(t), Defects: d,
 	}
+	return &xtaMock{ctl: ctl, cfg: cfg}
+}
+
+// put offers payload from authorID to reader, with a PDF attachment, and returns its MessageID.
+func (m *xtaMock) put(t *testing.T, reader string, payload []byte) string {
+	md := metaData("", reader, antrag0200, len(payload))
+	id, err := m.ctl.Put(context.Background(), mock.Offer{MetaData: &md,
+		Message:     mock.Content{Filename: "nachricht.xml", ContentType: "application/xml", Body: bytes.NewReader(payload)},
+		Attachments: []mock.Content{{Filename: "lageplan.pdf", ContentType: "application/pdf", Body: bytes.NewReader([]byte("%PDF-1.4"))}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+// The reader against the kit's XTA mock (pages of 2): its valid messages stored and closed with
+// the delivering MsgBoxRequestID, the invalid one answered with a Rückweisung and closed, the
+// other reader's message neither fetched nor closed; every request over TLS with the client
+// certificate, MTOM, with the SOAP action equal to wsa:Action.
+func TestAgainstTheXTAMock(t *testing.T) {
+	ctx := context.Background()
+	xm := startXTAMock(t, nil)
+	ctl := xm.ctl
 	st, err := store.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	r, err := New(cfg, st)
+	r, err := New(xm.cfg, st)
 	if err != nil {
 		t.Fatal(err)
 	}
-
-	put := func(reader string, payload []byte) string {
-		md := metaData("", reader, antrag0200, len(payload))
-		id, err := ctl.Put(ctx, mock.Offer{MetaData: &md,
-			Message:     mock.Content{Filename: "nachricht.xml", ContentType: "application/xml", Body: bytes.NewReader(payload)},
-			Attachments: []mock.Content{{Filename: "lageplan.pdf", ContentType: "application/pdf", Body: bytes.NewReader([]byte("%PDF-1.4"))}}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return id
-	}
+	put := func(reader string, payload []byte) string { return xm.put(t, reader, payload) }
 	var ours []string
 	for _, u := range uuids {
 		ours = append(ours, put(readerID, withUUID(t, u)))
@@ -132,5 +153,50 @@ func TestAgainstTheXTAMock(t *testing.T) {
 		if !c.TLS || c.ClientCert == "" || !c.MTOM || c.Action != c.Addressing.Action || c.Addressing.To == "" || c.Status != 200 {
 			t.Errorf("call %+v", c)
 		}
+	}
+}
+
+// Under every defect the reader still reads its box at the kit's mock: 5 valid messages (pages
+// of 2) become 5 cases and are closed within three rounds, an invalid one gets its Rückweisung
+// (except where the defect is about that). A defect breaks its duty, not the reader.
+func TestDefectsAgainstTheXTAMock(t *testing.T) {
+	for _, name := range xtaDefects() {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			xm := startXTAMock(t, defects.Set{name: true})
+			st, err := store.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			r, err := New(xm.cfg, st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ids []string
+			for _, u := range uuids {
+				ids = append(ids, xm.put(t, readerID, withUUID(t, u)))
+			}
+			xm.put(t, readerID, bytes.Replace(withUUID(t, "5e2b0001-4001-4001-8001-00000000b001"), []byte("</nachrichtenkopf>"), []byte("</nachrichtenkopf><unerwartet/>"), 1))
+			for range 3 {
+				_ = r.Round(ctx)
+			}
+			if n, _ := st.CountCases(); n != 5 && name != "xta-store-invalid" || n != 6 && name == "xta-store-invalid" {
+				t.Errorf("%d cases", n)
+			}
+			for _, id := range ids {
+				if m, err := xm.ctl.Message(ctx, id); err != nil || m.State != mock.StateClosed {
+					t.Errorf("message %s: %s %v", id, m.State, err)
+				}
+			}
+			sent, err := xm.ctl.Sent(ctx)
+			want := 1
+			if name == "xta-no-rueckweisung" || name == "xta-store-invalid" {
+				want = 0
+			}
+			if err != nil || len(sent) != want {
+				t.Errorf("%d sent, want %d (%v)", len(sent), want, err)
+			}
+		})
 	}
 }
