@@ -26,6 +26,9 @@ import (
 type Options struct {
 	FitConnect runenv.Endpoint
 	HKR        runenv.Endpoint
+	// XTA is the XTA server mock (empty: none was started); XTAServices what the SUT serves over it.
+	XTA         runenv.Endpoint
+	XTAServices []contract.XTAService
 	// SUTBase is the SUT's base URL as the delivery service mock reaches it (for callbacks).
 	SUTBase string
 	// SUTListen is the listen address handed to the SUT.
@@ -89,6 +92,7 @@ func NewKeys(opts ...pki.Option) (*Keys, error) {
 // Result is the provisioned environment.
 type Result struct {
 	FitConnect runenv.FitConnect
+	XTA        *runenv.XTA
 	// Env is the SUT configuration (docs/sut-contract.md §1).
 	Env map[string]string
 }
@@ -187,7 +191,18 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		contract.EnvHKRURL:           hkrURL + HKRPath,
 		contract.EnvHKRBookingCoding: string(coding),
 	}
-	return &Result{FitConnect: fc, Env: env}, nil
+	res := &Result{FitConnect: fc, Env: env}
+	if o.XTA.External != "" {
+		x, xenv, err := XTA(ctx, XTAOptions{Endpoint: o.XTA, SUTUsesExternal: o.SUTUsesExternal, Services: o.XTAServices, PollInterval: o.PollInterval})
+		if err != nil {
+			return nil, err
+		}
+		res.XTA = x
+		for k, v := range xenv {
+			env[k] = v
+		}
+	}
+	return res, nil
 }
 
 // HKRPath is where the HKR mock takes XFinanz messages.

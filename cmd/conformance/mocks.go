@@ -44,7 +44,12 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	_, services, err := fixtureServices(*fixturesDir)
+	fixturesAt, services, err := fixtureServices(*fixturesDir)
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
+		return exitUsage
+	}
+	xtaServices, err := xtaServicesOf(fixturesAt)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: %v\n", err)
 		return exitUsage
@@ -74,6 +79,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 	}
 	prov, err := provision.Run(ctx, provision.Options{
 		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
+		XTA: endpoints[actors.XTA], XTAServices: xtaServices,
 		SUTBase: strings.TrimRight(*sutURL, "/"), SUTUsesExternal: true, SUTListen: listenOf(*sutURL), Services: services,
 		PollInterval: *poll,
 	})
@@ -85,7 +91,7 @@ func cmdMocksUp(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *envPath, err)
 		return exitEnvironment
 	}
-	sess := session{RunID: runID, Runtime: rt.Name(), Endpoints: endpoints, FitConnect: prov.FitConnect, Env: prov.Env}
+	sess := session{RunID: runID, Runtime: rt.Name(), Endpoints: endpoints, FitConnect: prov.FitConnect, XTA: prov.XTA, Env: prov.Env}
 	if err := sess.save(*sessionPath); err != nil {
 		fmt.Fprintf(stderr, "conformance mocks up: writing %s: %v\n", *sessionPath, err)
 		return exitEnvironment

@@ -40,6 +40,7 @@ import (
 	_ "github.com/konform/konform/suites/hkr"
 	_ "github.com/konform/konform/suites/ingest"
 	_ "github.com/konform/konform/suites/smoke"
+	_ "github.com/konform/konform/suites/xta"
 )
 
 func contractVersion() string { return contract.Version }
@@ -557,6 +558,10 @@ func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (
 	if err != nil {
 		return fail(err)
 	}
+	xtaServices, err := xtaServicesOf(fixturesDir)
+	if err != nil {
+		return fail(usageError{err.Error()})
+	}
 	endpoints, err := rt.StartActors(ctx, actors.Factories)
 	if err != nil {
 		return fail(err)
@@ -570,6 +575,7 @@ func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (
 	}
 	prov, err := provision.Run(ctx, provision.Options{
 		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
+		XTA: endpoints[actors.XTA], XTAServices: xtaServices,
 		SUTBase: sutBase, SUTListen: listen, Services: services, Keys: keys, PollInterval: o.pollInterval,
 	})
 	if err != nil {
@@ -615,7 +621,7 @@ func attachStage(ctx context.Context, o runOptions, stderr io.Writer) (*stage, i
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return nil, exitEnvironment
 	}
-	st := &stage{rt: rt, sut: sut, prov: &provision.Result{FitConnect: sess.FitConnect, Env: sess.Env}}
+	st := &stage{rt: rt, sut: sut, prov: &provision.Result{FitConnect: sess.FitConnect, XTA: sess.XTA, Env: sess.Env}}
 	st.install(o, sess.Endpoints, sess.FitConnect, fixturesDir, "")
 	return st, exitPassed
 }
@@ -640,6 +646,7 @@ func (st *stage) install(o runOptions, endpoints map[string]runenv.Endpoint, fc 
 		Runtime: st.rt.Name(), SUTMode: o.sutMode(), FitConnect: fc, HKR: endpoints[actors.HKR],
 		SUT: st.sut, SchemasDir: o.schemas, FixturesDir: fixturesDir, WorkDir: workDir,
 		HKRBookingCoding: []byte(st.prov.Env[contract.EnvHKRBookingCoding]),
+		XTA:              st.prov.XTA,
 	}
 	env.PollInterval, _ = time.ParseDuration(st.prov.Env[contract.EnvPollInterval])
 	for _, name := range actors.Names() {

@@ -17,6 +17,7 @@ type session struct {
 	Runtime    string                     `json:"runtime"`
 	Endpoints  map[string]runenv.Endpoint `json:"endpoints"`
 	FitConnect runenv.FitConnect          `json:"fitConnect"`
+	XTA        *runenv.XTA                `json:"xta,omitempty"`
 	Env        map[string]string          `json:"env"`
 }
 
