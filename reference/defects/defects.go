@@ -86,7 +86,7 @@ var All = []Defect{
 	{"mark-posted-before-post", "marks a decision posted when it stores it, before the post, and sets the mark back when the post fails, but not when a shutdown cuts the post off: after the restart the decision is never posted"},
 	{"xta-first-page-only", "XTA: reads only the first page of the status list and does not follow ItemsPending with getNextStatusList"},
 	{"xta-fetch-guessed-id", "XTA: after the listed messages also calls getMessage for a MessageID it made up (the last listed one counted up), to see whether more is waiting"},
-	{"xta-close-before-store", "XTA: closes a message right after getMessage and stores it afterwards"},
+	{"xta-close-before-store", "XTA: closes a message right after getMessage and stores it a second later"},
 	{"xta-close-constant-request-id", "XTA: closes with MsgBoxRequestID \"1\" instead of the MsgBoxRequestID of the getMessage answer that delivered the message"},
 	{"xta-close-untaken", "XTA: leaves a listed message for another reader unfetched but closes it (with the list's MsgBoxRequestID)"},
 	{"xta-no-dedupe-message-id", "XTA: knows a MessageID only until it closed the message: offered again afterwards under the same MessageID, the message makes a second case"},

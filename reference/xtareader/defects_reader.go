@@ -26,7 +26,9 @@ func withDefectVariants(r *Reader) {
 		r.afterList = r.fetchGuessed
 	}
 	if d.On("xta-close-before-store") {
-		r.closeBeforeStore = true
+		// The close goes out right after getMessage; storing follows a second later (time its
+		// back office takes), so the server shows the message closed while the probe has no record.
+		r.closeBeforeStore, r.storeLag = true, time.Second
 	}
 	if d.On("xta-close-constant-request-id") {
 		r.closeRequestID = func(*delivery) string { return "1" }

@@ -103,8 +103,9 @@ type Reader struct {
 	sendsRueckweisung bool
 	// closesRejected is false when a rejected message is never closed.
 	closesRejected bool
-	// closeBeforeStore closes a message right after getMessage, before storing it.
+	// closeBeforeStore closes a message right after getMessage and stores it storeLag later.
 	closeBeforeStore bool
+	storeLag         time.Duration
 	// closeRequestID is the MsgBoxRequestID a close names for a delivery.
 	closeRequestID func(d *delivery) string
 }
@@ -329,6 +330,7 @@ func (r *Reader) take(ctx context.Context, listed meta) error {
 		if err := r.close(ctx, d, id); err != nil {
 			return err
 		}
+		time.Sleep(r.storeLag)
 	}
 	seen, err := r.taken(id)
 	if err != nil {
