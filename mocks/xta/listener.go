@@ -34,13 +34,26 @@ type listener struct {
 }
 
 func (w *listener) loop() {
+	backoff := 5 * time.Millisecond
 	for {
 		c, err := w.Listener.Accept()
 		if err != nil {
+			select {
+			case <-w.done:
+				return
+			default:
+			}
+			if !errors.Is(err, net.ErrClosed) && backoff < time.Second {
+				// Possibly transient (e.g. too many open files): wait and try again a few times.
+				time.Sleep(backoff)
+				backoff *= 2
+				continue
+			}
 			w.err = err
 			close(w.failed)
 			return
 		}
+		backoff = 5 * time.Millisecond
 		go w.classify(c)
 	}
 }

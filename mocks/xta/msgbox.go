@@ -134,7 +134,7 @@ func (s *Server) getStatusList(w http.ResponseWriter, p *plan) int {
 	}
 	page, rest := split(ids, s.pageLimit(req.MaxListItems))
 	if len(rest) > 0 {
-		s.iterators[rid] = &iterator{account: p.acct.ReaderID, remaining: rest, delivered: slices.Clone(page)}
+		s.iterators[rid] = &iterator{account: p.acct.ReaderID, limit: req.MaxListItems, form: req.ListForm, remaining: rest, delivered: slices.Clone(page)}
 	}
 	list := s.listPage(page, req.ListForm)
 	s.mu.Unlock()
@@ -153,7 +153,7 @@ func (s *Server) getNextStatusList(w http.ResponseWriter, p *plan) int {
 		return respond(w, p, &wire.Response{Headers: []any{wire.NoMessage(rid, wire.ReasonRequestIDInvalid)}, Body: &wire.MsgStatusList{}})
 	}
 	it.remaining = slices.DeleteFunc(it.remaining, func(id string) bool { return s.messages[id].state == StateClosed })
-	page, rest := split(it.remaining, s.pageLimit(0))
+	page, rest := split(it.remaining, s.pageLimit(it.limit))
 	if len(rest) == 0 {
 		delete(s.iterators, rid)
 	} else {
@@ -165,7 +165,7 @@ func (s *Server) getNextStatusList(w http.ResponseWriter, p *plan) int {
 		p.note += "getNextStatusList: nothing left under " + rid + ", NoMessageAvailable NoMatch"
 		return respond(w, p, &wire.Response{Headers: []any{wire.NoMessage(rid, wire.ReasonNoMatch)}, Body: &wire.MsgStatusList{}})
 	}
-	list := s.listPage(page, wire.ListFormMessageMetaData)
+	list := s.listPage(page, it.form)
 	s.mu.Unlock()
 	p.note += fmt.Sprintf("getNextStatusList: listed %s; %d pending under %s", strings.Join(page, ", "), len(rest), rid)
 	return respond(w, p, &wire.Response{Headers: []any{wire.Pending(rid, len(rest))}, Body: list})

@@ -1,10 +1,3 @@
-// Package xta is the XTA 2 (Version 3) server mock: ManagementPort, MsgBoxPort and SendXtaPort
-// over SOAP 1.2 with WS-Addressing and MTOM, mutual TLS on the SOAP ports, mailboxes the kit
-// fills over the control API, and injected faults. It records; it never judges.
-//
-// One TCP port serves both: WrapListener makes a connection that opens with a TLS handshake a
-// TLS connection (the SOAP ports) and any other a plain one (the control API under /_konform/;
-// SOAP over plain HTTP is answered 403 and recorded).
 package xta
 
 import (
@@ -93,6 +86,11 @@ func (s *Server) Recorder() *recorder.Recorder { return s.rec }
 // ServeHTTP serves the control API and, over TLS, the three SOAP ports.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, recorder.ControlPrefix) {
+		if r.TLS != nil {
+			// The SUT holds a client certificate for the TLS side; the kit's API is not for it.
+			http.Error(w, "the control API is served over plain HTTP only", http.StatusForbidden)
+			return
+		}
 		s.control.ServeHTTP(w, r)
 		return
 	}

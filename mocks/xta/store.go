@@ -44,6 +44,8 @@ type message struct {
 type iterator struct {
 	fetch     bool
 	account   string // reader ID
+	limit     int    // a list's maxListItems (0: none)
+	form      string // a list's ListForm
 	remaining []string
 	delivered []string
 }
