@@ -116,15 +116,18 @@ func fetchesOf(calls []Call, id string) []Call {
 	return out
 }
 
-// storeOrderVerdict (XT-RDR-030): the SUT's record of id existed when the mock showed it closed,
-// and its case was not created after the mock received the close.
-func storeOrderVerdict(id string, closedAt time.Time, recorded bool, createdAt time.Time) string {
+// storeOrderVerdict (XT-RDR-030): the SUT's probe showed the record of id before the SUT's
+// close of it reached the server. firstSeen is when the kit's probe polling first saw the record
+// (zero: not before the message was closed); closeAt when the close arrived at the server, whose
+// answer the server held back long enough that a SUT storing only after the close answer shows
+// its record well after closeAt + slack, while polling lag stays far below slack.
+func storeOrderVerdict(id string, closeAt, firstSeen time.Time, slack time.Duration) string {
 	switch {
-	case !recorded:
-		return fmt.Sprintf("the SUT closed message %s before its probe showed it stored: closed at %s, no record then", id, stamp(closedAt))
-	case !createdAt.IsZero() && createdAt.After(closedAt):
-		return fmt.Sprintf("the SUT closed message %s before its probe showed it stored: the close reached the server at %s, the case was created at %s (%s later)",
-			id, stamp(closedAt), stamp(createdAt), createdAt.Sub(closedAt).Round(time.Millisecond))
+	case firstSeen.IsZero():
+		return fmt.Sprintf("the SUT closed message %s before its probe showed it stored: the close reached the server at %s, the probe showed no record until the message was closed", id, stamp(closeAt))
+	case firstSeen.Sub(closeAt) > slack:
+		return fmt.Sprintf("the SUT closed message %s before its probe showed it stored: the close reached the server at %s, the probe first showed the record at %s (%s later)",
+			id, stamp(closeAt), stamp(firstSeen), firstSeen.Sub(closeAt).Round(time.Millisecond))
 	}
 	return ""
 }

@@ -3,6 +3,7 @@ package xta
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/konform/konform/mocks/sender"
 	xtamock "github.com/konform/konform/mocks/xta"
@@ -23,6 +24,9 @@ type mailbox interface {
 	// AddFault makes the server answer the next count calls of operation op (naming messageID,
 	// when not "") with fault kind (Fault* kinds, or FaultRequestIDInvalid for getNextStatusList).
 	AddFault(ctx context.Context, op, kind, messageID string, count int) error
+	// AddDelay makes the server hold its answer to the next call of op naming messageID for d
+	// before it carries the call out.
+	AddDelay(ctx context.Context, op, messageID string, d time.Duration) error
 	// ClearFaults removes every fault not yet used up.
 	ClearFaults(ctx context.Context) error
 	// SetPageCap caps the items of one listing answer (0: no cap beyond maxListItems).
@@ -33,7 +37,8 @@ type mailbox interface {
 	// Handshakes lists the TLS handshakes at the server that failed, in order.
 	Handshakes(ctx context.Context) ([]Handshake, error)
 	// Calls lists the requests at the server's ports as the server saw them, in order, with
-	// their TLS side (TLS, ClientCert), path, port and operation.
+	// their TLS side (TLS, ClientCert), path, port, operation, the MessageIDs they name
+	// (SelectorIDs of getMessage, LastMsgReceived of close) and Time when they arrived.
 	Calls(ctx context.Context) ([]Call, error)
 }
 
@@ -69,6 +74,10 @@ func (d driveMailbox) AddFault(ctx context.Context, op, kind, messageID string, 
 	return d.m.AddFault(ctx, xtamock.Fault{Operation: op, Kind: kind, MessageID: messageID, Count: count})
 }
 
+func (d driveMailbox) AddDelay(ctx context.Context, op, messageID string, delay time.Duration) error {
+	return d.m.AddFault(ctx, xtamock.Fault{Operation: op, Kind: xtamock.FaultDelay, MessageID: messageID, Count: 1, DelayMS: int(delay / time.Millisecond)})
+}
+
 func (d driveMailbox) ClearFaults(ctx context.Context) error { return d.m.ClearFaults(ctx) }
 
 func (d driveMailbox) SetPageCap(ctx context.Context, n int) error { return d.m.SetPageCap(ctx, n) }
@@ -90,8 +99,15 @@ func (d driveMailbox) Calls(ctx context.Context) ([]Call, error) {
 	cs, err := d.m.Calls(ctx)
 	out := make([]Call, 0, len(cs))
 	for i, c := range cs {
-		out = append(out, Call{Seq: int64(i + 1), Time: c.Time, Path: c.Path, Port: PortOfPath(c.Path), Op: c.Operation,
-			TLS: c.TLS, ClientCert: strings.ToLower(c.ClientCert), Status: c.Status})
+		call := Call{Seq: int64(i + 1), Time: c.Time, Path: c.Path, Port: PortOfPath(c.Path), Op: c.Operation,
+			TLS: c.TLS, ClientCert: strings.ToLower(c.ClientCert), Status: c.Status, RequestID: c.MsgBoxRequestID}
+		switch c.Operation {
+		case OpGetMessage:
+			call.SelectorIDs = c.MessageIDs
+		case OpClose, OpGetNextMessage, OpGetNextStatusList:
+			call.LastMsgReceived = c.MessageIDs
+		}
+		out = append(out, call)
 	}
 	return out, err
 }

@@ -16,8 +16,8 @@ import (
 	"github.com/konform/konform/mocks/sender"
 	xtamock "github.com/konform/konform/mocks/xta"
 	"github.com/konform/konform/runenv"
-	"github.com/konform/konform/suites/drive"
 	"github.com/konform/konform/soap"
+	"github.com/konform/konform/suites/drive"
 	xtawire "github.com/konform/konform/xta"
 )
 

@@ -36,6 +36,8 @@ const (
 	pageCap = 2
 	// statePoll is how often a check looks at a message's state at the server.
 	statePoll = 50 * time.Millisecond
+	// closeHold is how long the server holds its answer to the close XT-RDR-030 judges.
+	closeHold = 2 * time.Second
 )
 
 var _ = check.Profile(5, "XTA reader", func() {
@@ -140,36 +142,48 @@ var _ = check.Profile(5, "XTA reader", func() {
 	check.It("XT-RDR-030", func(ctx SpecContext) {
 		env, x, mb := setup()
 		mark := markNow(ctx, env)
-		id := put(ctx, env, mb, offer(x, mustFixture(env, small), sender.XTABreakNone))
-		// Look at the message as the server sees it; the moment it is closed, ask the probe.
-		limit := drive.XTADecisionLimit(ctx, env)
-		var recorded bool
+		o := offer(x, mustFixture(env, small), sender.XTABreakNone)
+		// The server holds its answer to the close: a SUT that stores only once its close is
+		// answered shows its record closeHold after the close arrived, a SUT that stored first
+		// before it.
+		if err := mb.AddDelay(ctx, OpClose, o.MessageID, closeHold); err != nil {
+			check.KitFault("arming the held close answer at the XTA mock: %v", err)
+		}
+		DeferCleanup(func(ctx SpecContext) { _ = mb.ClearFaults(ctx) })
+		id := put(ctx, env, mb, o)
+		limit := drive.XTADecisionLimit(ctx, env) + closeHold
+		var firstSeen time.Time
 		var rec contract.Record
 		Eventually(func() string {
+			r, found, err := drive.XTARecord(ctx, env, id)
+			check.KitExpect(err == nil, "reading the SUT's probe record of %s: %v", id, err)
+			if found && firstSeen.IsZero() {
+				firstSeen = time.Now()
+			}
+			if found {
+				rec = r
+			}
 			st, err := mb.State(ctx, id)
 			check.KitExpect(err == nil, "reading the state of message %s at the XTA mock: %v", id, err)
-			if st == stateClosed {
-				r, found, err := drive.XTARecord(ctx, env, id)
-				check.KitExpect(err == nil, "reading the SUT's probe record of %s: %v", id, err)
-				recorded, rec = found, r
-			}
 			return st
 		}).WithContext(ctx).WithTimeout(limit).WithPolling(statePoll).Should(Equal(stateClosed),
 			"the SUT did not close the valid message %s within %s", id, limit)
-		calls := callsSince(ctx, env, mark)
-		closes := closesOf(calls, id)
+		tc, err := mb.Calls(ctx)
+		check.KitExpect(err == nil, "reading the XTA mock's record of the SOAP requests: %v", err)
+		closes := closesOf(tc, id)
 		check.KitExpect(len(closes) > 0, "the XTA mock shows message %s closed, but recorded no close naming it", id)
-		created := time.Time{}
-		if rec.Case != nil {
-			created = rec.Case.CreatedAt
-		}
-		AddReportEntry("close and storing", fmt.Sprintf("first close %s; probe record when seen closed: %v, case created %s", closes[0], recorded, created.UTC().Format(time.RFC3339Nano)))
-		if v := storeOrderVerdict(id, closes[0].Time, recorded, created); v != "" {
+		AddReportEntry("close and storing", fmt.Sprintf("first close of %s arrived at %s (answer held %s); the probe first showed the record at %s",
+			id, stamp(closes[0].Time), closeHold, stampOrNone(firstSeen)))
+		if v := storeOrderVerdict(id, closes[0].Time, firstSeen, closeHold/2); v != "" {
 			Fail(v)
 		}
+		calls := callsSince(ctx, env, mark)
 		expectReadable(calls, OpGetMessage, OpClose)
 		if v := closeRequestIDVerdict(calls, id); len(v) > 0 {
 			Fail(strings.Join(v, "\n"))
+		}
+		if _, found, _ := drive.AwaitXTARecord(ctx, env, id, drive.Decided); found {
+			rec, _, _ = drive.XTARecord(ctx, env, id)
 		}
 		Expect(rec.Status).To(Equal(contract.StatusAccepted), "the probe shows the valid message %s as %q, not accepted", id, rec.Status)
 	})
@@ -184,8 +198,9 @@ var _ = check.Profile(5, "XTA reader", func() {
 		awaitRounds(ctx, env, 1)
 		st, err := mb.State(ctx, fid)
 		check.KitExpect(err == nil, "reading the state of message %s at the XTA mock: %v", fid, err)
-		AddReportEntry("message for another reader", fmt.Sprintf("%s (reader %s): %s at the server; closes naming it: %d", fid, foreign.Reader.Identifier, st, len(closesOf(callsSince(ctx, env, mark), fid))))
-		if st != stateClosed {
+		closes := closesOf(callsSince(ctx, env, mark), fid)
+		AddReportEntry("message for another reader", fmt.Sprintf("%s (reader %s): %s at the server; closes naming it: %v", fid, foreign.Reader.Identifier, st, closes))
+		if len(closes) == 0 && st != stateClosed {
 			return
 		}
 		cases, err := drive.XTACasesFor(ctx, env, fid)
@@ -652,6 +667,13 @@ func noMessageSummary(calls []Call) string {
 		}
 	}
 	return fmt.Sprint(n)
+}
+
+func stampOrNone(t time.Time) string {
+	if t.IsZero() {
+		return "(never before the close)"
+	}
+	return stamp(t)
 }
 
 func handshakeSummary(hs []Handshake) string {
