@@ -20,6 +20,7 @@ const Actor = "xta"
 type Server struct {
 	rec     *recorder.Recorder
 	dataDir string
+	ownDir  bool // dataDir was made by New; Close removes it
 	now     func() time.Time
 	control http.Handler
 
@@ -71,13 +72,21 @@ func New(opts ...Option) *Server {
 	}
 	if s.dataDir == "" {
 		if d, err := os.MkdirTemp("", "konform-xta-"); err == nil {
-			s.dataDir = d
+			s.dataDir, s.ownDir = d, true
 		} else {
 			s.dataDir = os.TempDir()
 		}
 	}
 	s.control = s.controlRoutes()
 	return s
+}
+
+// Close removes the data folder when New made it.
+func (s *Server) Close() error {
+	if !s.ownDir {
+		return nil
+	}
+	return os.RemoveAll(s.dataDir)
 }
 
 // Recorder returns the recorder holding the mock's exchanges.

@@ -47,16 +47,13 @@ func (s *Server) serveSOAP(w http.ResponseWriter, r *http.Request) {
 			s.reset(w, r, head, p)
 			return
 		}
-		if p.fault != nil && p.fault.Kind == FaultDelay {
-			s.hold(r, p.fault)
-		}
 	}
 	s.rec.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if p == nil {
 			p = s.evaluate(r, r.Body)
-			if p.fault != nil && p.fault.Kind == FaultDelay {
-				s.hold(r, p.fault)
-			}
+		}
+		if p.fault != nil && p.fault.Kind == FaultDelay {
+			s.hold(r, p.fault)
 		}
 		if p.m != nil {
 			defer p.m.Close()
