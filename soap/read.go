@@ -1,12 +1,14 @@
 package soap
 
 import (
+	"encoding/base64"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
+	"mime/quotedprintable"
 	"net/http"
 	"net/textproto"
 	"net/url"
@@ -133,7 +135,14 @@ func (m *Message) readMultipart(params map[string]string, body io.Reader, opt Re
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrMultipart, err)
 		}
-		part, err := spool(p, opt.Dir, opt.Threshold)
+		var body io.Reader = p
+		switch strings.ToLower(strings.TrimSpace(p.Header.Get("Content-Transfer-Encoding"))) {
+		case "base64":
+			body = base64.NewDecoder(base64.StdEncoding, &lineStripper{r: p})
+		case "quoted-printable":
+			body = quotedprintable.NewReader(p)
+		}
+		part, err := spool(body, opt.Dir, opt.Threshold)
 		p.Close()
 		if err != nil {
 			return fmt.Errorf("%w: part %d: %v", ErrMultipart, len(m.Parts)+1, err)
@@ -280,4 +289,23 @@ func unquote(s string) string {
 		return s[1 : len(s)-1]
 	}
 	return s
+}
+
+// lineStripper drops CR and LF, which a base64 Content-Transfer-Encoding breaks lines with.
+type lineStripper struct{ r io.Reader }
+
+func (l *lineStripper) Read(p []byte) (int, error) {
+	for {
+		n, err := l.r.Read(p)
+		j := 0
+		for _, c := range p[:n] {
+			if c != '\r' && c != '\n' {
+				p[j] = c
+				j++
+			}
+		}
+		if j > 0 || err != nil {
+			return j, err
+		}
+	}
 }

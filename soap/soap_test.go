@@ -226,3 +226,17 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestBase64Part(t *testing.T) {
+	env := `<e:Envelope xmlns:e="` + NS + `"><e:Body><p xmlns="urn:x"><xop:Include xmlns:xop="` + NSXOP + `" href="cid:a"/></p></e:Body></e:Envelope>`
+	body := "--B\r\nContent-ID: <root>\r\nContent-Type: application/xop+xml; type=\"application/soap+xml\"\r\n\r\n" + env +
+		"\r\n--B\r\nContent-ID: <a>\r\nContent-Transfer-Encoding: base64\r\n\r\naGVsbG8g\r\nd29ybGQ=\r\n--B--\r\n"
+	m, err := Read(`multipart/related; boundary=B; type="application/xop+xml"`, strings.NewReader(body), ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := m.Part("cid:a")
+	if b, _ := p.Bytes(); string(b) != "hello world" {
+		t.Errorf("got %q", b)
+	}
+}
