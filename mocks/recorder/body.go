@@ -38,6 +38,9 @@ type Body struct {
 	Decoded    []Decoded `json:"decoded,omitempty"` // compact JWS and JWE found in the body
 	HeadBase64 string    `json:"headBase64,omitempty"`
 	Omitted    string    `json:"omitted,omitempty"` // why Text is missing: "binary", "evidence budget exhausted"
+	// Abridged says how Text differs from the body as sent when it is no mere prefix (the parts
+	// of an MTOM message after its root, multipart.go).
+	Abridged string `json:"abridged,omitempty"`
 }
 
 // String summarises the body for text reports, which would otherwise show a pointer.
@@ -75,6 +78,7 @@ type capture struct {
 	n     int64
 	limit int
 	kept  []byte
+	parts *partCapture // multipart/related bodies
 }
 
 func newCapture(contentType string) *capture {
@@ -82,12 +86,15 @@ func newCapture(contentType string) *capture {
 	if isBinaryType(mediaType(contentType)) {
 		limit = binaryHead
 	}
-	return &capture{h: sha256.New(), limit: limit}
+	return &capture{h: sha256.New(), limit: limit, parts: newPartCapture(contentType)}
 }
 
 func (c *capture) Write(p []byte) (int, error) {
 	n := len(p)
 	c.h.Write(p)
+	if c.parts != nil {
+		c.parts.write(p)
+	}
 	c.n += int64(n)
 	if room := c.limit - len(c.kept); room > 0 {
 		p = p[:min(room, len(p))]
@@ -106,8 +113,18 @@ func (c *capture) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
 // body turns what was captured into evidence; an empty body has none (nil).
 func (c *capture) body(contentType string, red *redactor) *Body {
+	var abridged []byte
+	ok := false
+	if c.parts != nil {
+		abridged, ok = c.parts.result()
+	}
 	if c.n == 0 {
 		return nil
+	}
+	if ok && utf8.Valid(abridged) {
+		b := &Body{ContentType: contentType, Size: c.n, SHA256: c.sum(), Abridged: abridgedNote}
+		b.Text = red.text(string(abridged), false)
+		return b
 	}
 	return newBody(contentType, c.n, c.sum(), c.kept, red)
 }
