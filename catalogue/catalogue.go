@@ -44,7 +44,8 @@ const ProblemTypePrefix = "https://schema.fitko.de/fit-connect/events/problems/"
 var Profiles = []string{"smoke", "fitconnect-receiver", "ingest", "hkr-payment", "xta-reader"}
 
 // Transports (contract.Transport*) a check can need. A check needs its own transport when it
-// names one, else its profile's; smoke's probe check needs none.
+// names one, else its profile's; smoke's probe check and the ingest checks that judge every
+// transport tested need none.
 const (
 	TransportFitConnect = "fitconnect"
 	TransportXTA        = "xta"
@@ -52,7 +53,6 @@ const (
 
 var profileTransport = map[string]string{
 	"fitconnect-receiver": TransportFitConnect,
-	"ingest":              TransportFitConnect,
 	"hkr-payment":         TransportFitConnect,
 	"xta-reader":          TransportXTA,
 }

@@ -64,28 +64,30 @@ var _ = check.Profile(3, "Ingest", func() {
 
 	check.It("IN-FLD-070", func(ctx SpecContext) {
 		env := runenv.Current()
-		d := push(ctx, env, fxMinimal)[0]
-		Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
-		rec, f := d.record, d.fixture
-		AddReportEntry("stored fields", fmt.Sprintf("fixture %s: %d fields stored, %d expected", f.Manifest.ID, len(rec.Fields), len(f.Expected.Fields)))
-		Expect(rec.Fields).NotTo(BeEmpty(),
-			"the SUT stored no structured fields for fixture %s (it keeps %d attachments): a rendered document or the raw message is not a structured record",
-			f.Manifest.ID, len(rec.Attachments))
-		for p, v := range rec.Fields {
-			Expect(looksLikeDocument(v)).To(BeFalse(),
-				"field %s holds a whole document (%s), not a business value: the SUT keeps the message as a blob", p, show(v))
-		}
-		root := f.Manifest.MessageType
-		for _, p := range []string{
-			root + "/nachrichtenkopf/identifikation.nachricht/nachrichtenUUID",
-			root + "/antragsteller/natuerlichePerson/name/familienname/name",
-			root + "/bauvorhaben/bezeichnungDesBauvorhabens",
-		} {
-			want, ok := f.Expected.Fields[p]
-			Expect(ok).To(BeTrue(), "fixture %s has no field %s (corpus error)", f.Manifest.ID, p)
-			got, present := rec.Fields[p]
-			Expect(present).To(BeTrue(), "the SUT did not store field %s as its own field (sent %s)", p, show(want))
-			Expect(got).To(Equal(want), "field %s", p)
+		for _, t := range transports(env) {
+			d := pushOver(ctx, env, t, fxMinimal)[0]
+			Expect(d.problem()).To(BeEmpty(), "%s: a valid message must be taken in and accepted: %s", over(t), d.problem())
+			rec, f := d.record, d.fixture
+			AddReportEntry("stored fields "+over(t), fmt.Sprintf("fixture %s: %d fields stored, %d expected", f.Manifest.ID, len(rec.Fields), len(f.Expected.Fields)))
+			Expect(rec.Fields).NotTo(BeEmpty(),
+				"%s: the SUT stored no structured fields for fixture %s (it keeps %d attachments): a rendered document or the raw message is not a structured record",
+				over(t), f.Manifest.ID, len(rec.Attachments))
+			for p, v := range rec.Fields {
+				Expect(looksLikeDocument(v)).To(BeFalse(),
+					"%s: field %s holds a whole document (%s), not a business value: the SUT keeps the message as a blob", over(t), p, show(v))
+			}
+			root := f.Manifest.MessageType
+			for _, p := range []string{
+				root + "/nachrichtenkopf/identifikation.nachricht/nachrichtenUUID",
+				root + "/antragsteller/natuerlichePerson/name/familienname/name",
+				root + "/bauvorhaben/bezeichnungDesBauvorhabens",
+			} {
+				want, ok := f.Expected.Fields[p]
+				Expect(ok).To(BeTrue(), "fixture %s has no field %s (corpus error)", f.Manifest.ID, p)
+				got, present := rec.Fields[p]
+				Expect(present).To(BeTrue(), "%s: the SUT did not store field %s as its own field (sent %s)", over(t), p, show(want))
+				Expect(got).To(Equal(want), "%s: field %s", over(t), p)
+			}
 		}
 	})
 
@@ -103,9 +105,13 @@ var _ = check.Profile(3, "Ingest", func() {
 
 	check.It("IN-ATT-030", func(ctx SpecContext) {
 		env := runenv.Current()
-		d := pushOne(ctx, env, fxLarge, drive.DecisionLimit(ctx, env)+largeAllowance)
-		Expect(d.problem()).To(BeEmpty(), "a valid submission must be taken in and accepted: %s", d.problem())
-		judgeStoredAttachments(d)
+		for _, t := range transports(env) {
+			d := pushOneOver(ctx, env, t, fxLarge, largeAllowance)
+			Expect(d.problem()).To(BeEmpty(), "%s: a valid message must be taken in and accepted: %s", over(t), d.problem())
+			if msg := attachmentFailure(t, d); msg != "" {
+				Fail(msg)
+			}
+		}
 	})
 
 	check.It("IN-CAS-010", func(ctx SpecContext) {
@@ -164,25 +170,28 @@ func judgeAspect(ctx context.Context, env *runenv.Env, a aspect, all bool) {
 		func(p, v string) bool { return storedAspect(p, v) == a })
 }
 
-// judgeFields pushes the fixtures and compares the sent fields keep selects, per fixture, with
-// the expected record; stored fields the message lacks fail when extra selects them.
+// judgeFields pushes the fixtures over every transport tested and compares the sent fields keep
+// selects, per fixture, with the expected record; stored fields the message lacks fail when
+// extra selects them.
 func judgeFields(ctx context.Context, env *runenv.Env, ids []string, keep, extra fieldFilter) {
 	var failures []string
 	checked := 0
-	for _, d := range push(ctx, env, ids...) {
-		if msg := d.problem(); msg != "" {
-			failures = append(failures, msg)
-			continue
+	for _, t := range transports(env) {
+		for _, d := range pushOver(ctx, env, t, ids...) {
+			if msg := d.problem(); msg != "" {
+				failures = append(failures, over(t)+": "+msg)
+				continue
+			}
+			id := d.fixture.Manifest.ID
+			c := compareFields(d.fixture.Expected.Fields, d.record.Fields, keep, extra)
+			checked += c.Checked
+			if c.ok() {
+				AddReportEntry("fields "+id+" "+over(t), fmt.Sprintf("%d fields compared, all stored as sent", c.Checked))
+				continue
+			}
+			AddReportEntry("fields -want +got "+id+" "+over(t), c.Diff)
+			failures = append(failures, over(t)+": "+c.summary(id))
 		}
-		id := d.fixture.Manifest.ID
-		c := compareFields(d.fixture.Expected.Fields, d.record.Fields, keep, extra)
-		checked += c.Checked
-		if c.ok() {
-			AddReportEntry("fields "+id, fmt.Sprintf("%d fields compared, all stored as sent", c.Checked))
-			continue
-		}
-		AddReportEntry("fields -want +got "+id, c.Diff)
-		failures = append(failures, c.summary(id))
 	}
 	if len(failures) > 0 {
 		Fail(strings.Join(failures, "\n\n"))
@@ -191,16 +200,19 @@ func judgeFields(ctx context.Context, env *runenv.Env, ids []string, keep, extra
 		"fixtures %s hold no field this check is about: the corpus no longer exercises it", strings.Join(ids, ", "))
 }
 
-// judgeAttachments pushes the fixtures and compares stored with sent attachments.
+// judgeAttachments pushes the fixtures over every transport tested and compares stored with
+// sent attachments.
 func judgeAttachments(ctx context.Context, env *runenv.Env, ids ...string) {
 	var failures []string
-	for _, d := range push(ctx, env, ids...) {
-		if msg := d.problem(); msg != "" {
-			failures = append(failures, msg)
-			continue
-		}
-		if msg := attachmentFailure(d); msg != "" {
-			failures = append(failures, msg)
+	for _, t := range transports(env) {
+		for _, d := range pushOver(ctx, env, t, ids...) {
+			if msg := d.problem(); msg != "" {
+				failures = append(failures, over(t)+": "+msg)
+				continue
+			}
+			if msg := attachmentFailure(t, d); msg != "" {
+				failures = append(failures, msg)
+			}
 		}
 	}
 	if len(failures) > 0 {
@@ -208,22 +220,16 @@ func judgeAttachments(ctx context.Context, env *runenv.Env, ids ...string) {
 	}
 }
 
-func judgeStoredAttachments(d delivery) {
-	if msg := attachmentFailure(d); msg != "" {
-		Fail(msg)
-	}
-}
-
-func attachmentFailure(d delivery) string {
+func attachmentFailure(t string, d delivery) string {
 	id := d.fixture.Manifest.ID
 	want := d.fixture.Expected.Attachments
 	c := compareAttachments(want, d.record.Attachments)
 	if c.ok() {
-		AddReportEntry("attachments "+id, fmt.Sprintf("%d attachments stored with the SHA-512 and size sent", len(want)))
+		AddReportEntry("attachments "+id+" "+over(t), fmt.Sprintf("%d attachments stored with the SHA-512 and size sent", len(want)))
 		return ""
 	}
-	AddReportEntry("attachments -want +got "+id, c.Diff)
-	return c.summary(id, len(want), len(d.record.Attachments))
+	AddReportEntry("attachments -want +got "+id+" "+over(t), c.Diff)
+	return over(t) + ": " + c.summary(id, len(want), len(d.record.Attachments))
 }
 
 func without(ids []string, drop string) []string {

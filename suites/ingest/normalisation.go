@@ -34,44 +34,46 @@ func normalisedTo(sent, stored string) string {
 func judgeNormalisation(ctx context.Context, env *runenv.Env, ids ...string) {
 	var failures []string
 	fieldsJudged, namesJudged := 0, 0
-	for _, d := range push(ctx, env, ids...) {
-		if msg := d.problem(); msg != "" {
-			failures = append(failures, msg)
-			continue
-		}
-		id := d.fixture.Manifest.ID
-		var found []string
-		for p, want := range d.fixture.Expected.Fields {
-			got, ok := d.record.Fields[p]
-			if isASCII(want) || !ok {
+	for _, t := range transports(env) {
+		for _, d := range pushOver(ctx, env, t, ids...) {
+			if msg := d.problem(); msg != "" {
+				failures = append(failures, over(t)+": "+msg)
 				continue
 			}
-			fieldsJudged++
-			if form := normalisedTo(want, got); form != "" {
-				found = append(found, fmt.Sprintf("field %s normalised to %s: stored %s, sent %s", p, form, show(got), show(want)))
-			}
-		}
-		for _, want := range d.fixture.Expected.Attachments {
-			if isASCII(want.Filename) {
-				continue
-			}
-			for _, got := range d.record.Attachments {
-				if got.SHA512 != want.SHA512 || got.Size != want.Size || got.Filename == "" {
+			id := d.fixture.Manifest.ID
+			var found []string
+			for p, want := range d.fixture.Expected.Fields {
+				got, ok := d.record.Fields[p]
+				if isASCII(want) || !ok {
 					continue
 				}
-				namesJudged++
-				if form := normalisedTo(want.Filename, got.Filename); form != "" {
-					found = append(found, fmt.Sprintf("attachment file name normalised to %s: stored %s, sent %s", form, show(got.Filename), show(want.Filename)))
+				fieldsJudged++
+				if form := normalisedTo(want, got); form != "" {
+					found = append(found, fmt.Sprintf("field %s normalised to %s: stored %s, sent %s", p, form, show(got), show(want)))
 				}
-				break
 			}
+			for _, want := range d.fixture.Expected.Attachments {
+				if isASCII(want.Filename) {
+					continue
+				}
+				for _, got := range d.record.Attachments {
+					if got.SHA512 != want.SHA512 || got.Size != want.Size || got.Filename == "" {
+						continue
+					}
+					namesJudged++
+					if form := normalisedTo(want.Filename, got.Filename); form != "" {
+						found = append(found, fmt.Sprintf("attachment file name normalised to %s: stored %s, sent %s", form, show(got.Filename), show(want.Filename)))
+					}
+					break
+				}
+			}
+			if len(found) == 0 {
+				AddReportEntry("normalisation "+id+" "+over(t), "no stored value differs from the sent one by Unicode normalisation")
+				continue
+			}
+			sort.Strings(found)
+			failures = append(failures, fmt.Sprintf("%s: fixture %s: %d values stored Unicode-normalised:\n  %s", over(t), id, len(found), strings.Join(found, "\n  ")))
 		}
-		if len(found) == 0 {
-			AddReportEntry("normalisation "+id, "no stored value differs from the sent one by Unicode normalisation")
-			continue
-		}
-		sort.Strings(found)
-		failures = append(failures, fmt.Sprintf("fixture %s: %d values stored Unicode-normalised:\n  %s", id, len(found), strings.Join(found, "\n  ")))
 	}
 	AddReportEntry("judged", fmt.Sprintf("%d non-ASCII fields and %d non-ASCII attachment file names", fieldsJudged, namesJudged))
 	if len(failures) > 0 {

@@ -3,6 +3,7 @@ package ingest
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -54,7 +55,98 @@ func (d delivery) rejectionText() string {
 	return fmt.Sprintf("%+v", d.record.Problems)
 }
 
-// push sends every named fixture and waits for each decision, a few at a time.
+// transports are the transports the run tests that the ingest checks judge, in a fixed order:
+// the same fixtures must end as the same records whichever way they came.
+func transports(env *runenv.Env) []string {
+	var out []string
+	for _, t := range []string{contract.TransportFitConnect, contract.TransportXTA} {
+		if slices.Contains(env.Transports, t) || (len(env.Transports) == 0 && t == contract.TransportFitConnect) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// over names the transport in a failure message or a report entry.
+func over(t string) string {
+	if t == contract.TransportXTA {
+		return "over XTA"
+	}
+	return "over FIT-Connect"
+}
+
+// pushOver sends every named fixture over the transport and waits for each decision, a few
+// at a time.
+func pushOver(ctx context.Context, env *runenv.Env, transport string, ids ...string) []delivery {
+	if transport == contract.TransportXTA {
+		return pushEach(ids, func(id string) delivery { return pushOneXTA(ctx, env, id, drive.XTADecisionLimit(ctx, env)) })
+	}
+	return push(ctx, env, ids...)
+}
+
+// pushOneOver sends one fixture over the transport and waits up to wait (beyond the decision
+// limit of the transport) for its decision.
+func pushOneOver(ctx context.Context, env *runenv.Env, transport, id string, extra time.Duration) delivery {
+	if transport == contract.TransportXTA {
+		return pushOneXTA(ctx, env, id, drive.XTADecisionLimit(ctx, env)+extra)
+	}
+	return pushOne(ctx, env, id, drive.DecisionLimit(ctx, env)+extra)
+}
+
+// pushOneXTA puts the fixture, as an XTA message from the online service, into the SUT's
+// mailbox and waits for the SUT's record of it.
+func pushOneXTA(ctx context.Context, env *runenv.Env, id string, wait time.Duration) delivery {
+	f, err := drive.Fixture(env, id)
+	d := delivery{fixture: drive.Message(f), wait: wait}
+	if err != nil {
+		d.err = err
+		return d
+	}
+	x, err := drive.XTA(env)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	offer, err := drive.XTAOffer(x, d.fixture, sender.XTABreakNone)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	box, err := drive.Mailbox(env)
+	if err != nil {
+		d.err = err
+		return d
+	}
+	messageID, err := box.PutOffer(ctx, offer)
+	if err != nil {
+		d.err = fmt.Errorf("putting the XTA message into the SUT's mailbox: %w", err)
+		return d
+	}
+	d.sent = sender.Result{SubmissionID: messageID}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	d.record, d.decided, d.err = drive.AwaitXTARecord(wctx, env, messageID, drive.Decided)
+	return d
+}
+
+func pushEach(ids []string, one func(id string) delivery) []delivery {
+	out := make([]delivery, len(ids))
+	sem := make(chan struct{}, pushConcurrency)
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			out[i] = one(id)
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// push sends every named fixture over FIT-Connect and waits for each decision, a few at a time.
 func push(ctx context.Context, env *runenv.Env, ids ...string) []delivery {
 	out := make([]delivery, len(ids))
 	sem := make(chan struct{}, pushConcurrency)
