@@ -154,8 +154,9 @@ type Call struct {
 	NoMessage       string // NoMessageAvailable@reason
 	Listed          []string
 	Delivered       string // MessageID of the message a getMessage/getNextMessage answer delivered
-	// Unparsed says why the request (or its answer) could not be read ("" when it could).
-	Unparsed string
+	// Unparsed says why the request or its answer could not be read ("" when both could);
+	// AnswerUnparsed why the answer could not ("" when it could or there was none).
+	Unparsed, AnswerUnparsed string
 }
 
 // String names the call for failure messages: #seq op (port) at time.

@@ -2,6 +2,8 @@ package xta
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -36,6 +38,8 @@ type mailbox interface {
 	UseForeignCert(ctx context.Context, foreign bool) error
 	// Handshakes lists the TLS handshakes at the server that failed, in order.
 	Handshakes(ctx context.Context) ([]Handshake, error)
+	// Sent lists what clients sent over sendMessage, with the content container's Message.
+	Sent(ctx context.Context) ([]Sent, error)
 	// Calls lists the requests at the server's ports as the server saw them, in order, with
 	// their TLS side (TLS, ClientCert), path, port, operation, the MessageIDs they name
 	// (SelectorIDs of getMessage, LastMsgReceived of close) and Time when they arrived.
@@ -93,6 +97,30 @@ func (d driveMailbox) Handshakes(ctx context.Context) ([]Handshake, error) {
 		out = append(out, Handshake{Time: h.Time, Error: h.Error})
 	}
 	return out, err
+}
+
+func (d driveMailbox) Sent(ctx context.Context) ([]Sent, error) {
+	ss, err := d.m.Sent(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Sent, 0, len(ss))
+	for _, s := range ss {
+		md := s.MetaData
+		sent := Sent{Seq: int64(s.Index), Time: s.Time, MessageID: s.MessageID, Author: md.Originators.Author.Identifier.Value,
+			Reader: md.Destinations.Reader.Identifier.Value, MessageTypeCode: md.Qualifier.MessageType.Code.Code}
+		rc, err := d.m.SentContent(ctx, s.Index, 0)
+		if err != nil {
+			return nil, fmt.Errorf("the Message of sent message %d: %w", s.Index, err)
+		}
+		sent.Message, err = io.ReadAll(io.LimitReader(rc, 64<<20))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("the Message of sent message %d: %w", s.Index, err)
+		}
+		out = append(out, sent)
+	}
+	return out, nil
 }
 
 func (d driveMailbox) Calls(ctx context.Context) ([]Call, error) {

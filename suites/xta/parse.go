@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -50,6 +49,7 @@ func callOf(e recorder.Exchange) Call {
 	}
 	if e.RespBody != nil && c.Fault != FaultReset {
 		if resp, err := readBody(e.RespBody.ContentType, e.RespBody); err != nil {
+			c.AnswerUnparsed = err.Error()
 			problems = append(problems, "answer: "+err.Error())
 		} else {
 			readAnswer(&c, resp)
@@ -200,55 +200,4 @@ func soapCalls(calls []Call) []Call {
 		}
 	}
 	return out
-}
-
-// sentOf reads a sendMessage the SUT made: its metadata and the content container's Message.
-func sentOf(e recorder.Exchange) (Sent, error) {
-	s := Sent{Seq: e.Seq, Time: e.Time}
-	m, err := readBody(headerOf(e.ReqHeaders, "Content-Type"), e.ReqBody)
-	if err != nil {
-		return s, err
-	}
-	defer m.Close()
-	md, err := xtawire.MetaDataOf(m)
-	if err != nil {
-		return s, fmt.Errorf("MessageMetaData: %w", err)
-	}
-	if md != nil {
-		s.MessageID = md.MsgIdentification.MessageID
-		s.Author = md.Originators.Author.Identifier.Value
-		s.Reader = md.Destinations.Reader.Identifier.Value
-		s.MessageTypeCode = md.Qualifier.MessageType.Code.Code
-	}
-	var g xtawire.GenericContentContainer
-	if err := m.DecodeBody(&g); err != nil {
-		return s, fmt.Errorf("GenericContentContainer: %w", err)
-	}
-	if g.ContentContainer == nil {
-		return s, errors.New("no ContentContainer")
-	}
-	rc, err := g.ContentContainer.Message.Open(m)
-	if err != nil {
-		return s, fmt.Errorf("the Message: %w", err)
-	}
-	defer rc.Close()
-	s.Message, err = io.ReadAll(io.LimitReader(rc, 64<<20))
-	return s, err
-}
-
-// sentMessages reads every sendMessage among the exchanges; unreadable ones are named in bad.
-func sentMessages(ex []recorder.Exchange) (sent []Sent, bad []string) {
-	for _, e := range ex {
-		c := callOf(e)
-		if c.Op != OpSendMessage {
-			continue
-		}
-		s, err := sentOf(e)
-		if err != nil {
-			bad = append(bad, fmt.Sprintf("%s: %v", c, err))
-			continue
-		}
-		sent = append(sent, s)
-	}
-	return sent, bad
 }

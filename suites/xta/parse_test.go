@@ -9,7 +9,6 @@ import (
 
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/mocks/recorder"
-	"github.com/konform/konform/soap"
 	xtawire "github.com/konform/konform/xta"
 )
 
@@ -111,40 +110,6 @@ func TestCallOfReadsFaults(t *testing.T) {
 	e.RespBody, e.Status, e.Note = nil, 0, "fault: reset"
 	if c := callOf(e); c.Fault != FaultReset {
 		t.Errorf("a reset read as fault %q", c.Fault)
-	}
-}
-
-func TestSentOfReadsMetadataAndMessage(t *testing.T) {
-	md := &xtawire.MessageMetaData{
-		Originators:       xtawire.Originators{Author: xtawire.NewParty("xoev", "bab:010010000000")},
-		Destinations:      xtawire.Destinations{Reader: xtawire.NewParty("xoev", "bpt:099990000001")},
-		MsgIdentification: xtawire.MsgIdentification{MessageID: "urn:de:xta:messageid:r1"},
-		Qualifier: xtawire.Qualifier{Service: "http://www.xleitstelle.de/xbau/2/3/XBau23-BGV-BH2BAB.wsdl",
-			BusinessScenario: xtawire.BusinessScenario{Undefined: "XBAU_DATA"},
-			MessageType:      xtawire.MessageType{Code: xtawire.Code{Code: RueckweisungElement, ListURI: "urn:de:payloadSchema:elementName", ListVersionID: "1.0"}, PayloadSchema: RueckweisungNamespace}},
-	}
-	req := &xtawire.Request{Op: xtawire.OpSendMessage, To: "https://xta.example:8443" + xtawire.PathSend, MetaData: md,
-		Body: &xtawire.GenericContentContainer{ContentContainer: &xtawire.ContentContainer{Message: xtawire.Content{
-			ContentType: "application/xml", Filename: "r.xml", Include: soap.NewInclude("rw")}}},
-		Attachments: []soap.Attachment{{ContentID: "rw", ContentType: "application/octet-stream", Body: strings.NewReader(rueckweisung)}},
-	}
-	e := exchange(t, 7, req, nil)
-	s, err := sentOf(e)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s.Reader != "bpt:099990000001" || s.Author != "bab:010010000000" || s.MessageID != "urn:de:xta:messageid:r1" || s.MessageTypeCode != RueckweisungElement {
-		t.Errorf("metadata read as %+v", s)
-	}
-	if string(s.Message) != rueckweisung {
-		t.Errorf("message read as %q", s.Message)
-	}
-	sent, bad := sentMessages([]recorder.Exchange{e})
-	if len(sent) != 1 || len(bad) > 0 {
-		t.Errorf("sentMessages: %v, %v", sent, bad)
-	}
-	if v := rueckweisungVerdict(sent, "m", "bpt:099990000001", "5e2b0001-4001-4001-8001-000000000001"); v != "" {
-		t.Error(v)
 	}
 }
 
