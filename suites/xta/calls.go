@@ -128,6 +128,8 @@ type Call struct {
 	// client certificate it presented, "" for none.
 	TLS        bool
 	ClientCert string
+	// Account is the reader the server knows the client certificate as ("" for none).
+	Account string
 	// ContentType is the HTTP Content-Type; XOP says it is multipart/related with
 	// type="application/xop+xml"; SOAP12 that the envelope is SOAP 1.2.
 	ContentType string

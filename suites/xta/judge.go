@@ -235,8 +235,9 @@ type Handshake struct {
 }
 
 // certVerdict (XT-RDR-080): every SOAP request came over TLS with the client certificate want
-// (its SHA-256 fingerprint, hex; "" accepts any certificate the server verified).
-func certVerdict(calls []Call, want string) []string {
+// (its SHA-256 fingerprint, hex); when want is "", with the certificate the server knows as the
+// account of reader (when reader is not "").
+func certVerdict(calls []Call, want, reader string) []string {
 	var out []string
 	for _, c := range calls {
 		switch {
@@ -249,6 +250,8 @@ func certVerdict(calls []Call, want string) []string {
 			out = append(out, fmt.Sprintf("request %s came without a client certificate", c))
 		case want != "" && !strings.EqualFold(c.ClientCert, want):
 			out = append(out, fmt.Sprintf("request %s presented client certificate %s, not the configured one %s", c, short(c.ClientCert), short(want)))
+		case want == "" && reader != "" && c.Account != reader:
+			out = append(out, fmt.Sprintf("request %s presented client certificate %s, not the one configured for reader %s (the server knows it as account %q)", c, short(c.ClientCert), reader, c.Account))
 		}
 	}
 	return out

@@ -222,18 +222,23 @@ func TestMTOMAndCertVerdicts(t *testing.T) {
 	good := seqCalls(soapCall(OpGetStatusList, nil), soapCall(OpCheckAccountActive, nil), Call{Path: "/_konform/health"})
 	good[2].Port = ""
 	expectNone(t, "MTOM", mtomVerdict(good))
-	expectNone(t, "certificates", certVerdict(good, "ABCD"))
+	expectNone(t, "certificates", certVerdict(good, "ABCD", ""))
 
 	plain := seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.XOP = false; c.ContentType = `application/soap+xml; action="x"` }))
 	expectCause(t, "XT-RDR-071", "xta-plain-soap", mtomVerdict(plain))
 
 	noCert := seqCalls(soapCall(OpCheckAccountActive, func(c *Call) { c.ClientCert = "" }))
-	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, "abcd"))
-	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, ""))
+	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, "abcd", ""))
+	expectCause(t, "XT-RDR-080", "xta-no-cert-on-management", certVerdict(noCert, "", "bab:1"))
 	refused := seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.ClientCert, c.Op = "", "" }))
-	expectNone(t, "a request refused before the certificate was read", certVerdict(refused, "abcd"))
-	if f := certVerdict(seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.ClientCert = "ffff" })), "abcd"); len(f) != 1 || !strings.Contains(f[0], "not the configured one") {
+	expectNone(t, "a request refused before the certificate was read", certVerdict(refused, "abcd", ""))
+	if f := certVerdict(seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.ClientCert = "ffff" })), "abcd", ""); len(f) != 1 || !strings.Contains(f[0], "not the configured one") {
 		t.Errorf("another certificate: %v", f)
+	}
+	own := seqCalls(soapCall(OpGetStatusList, func(c *Call) { c.Account = "bab:1" }))
+	expectNone(t, "the reader's own account", certVerdict(own, "", "bab:1"))
+	if f := certVerdict(own, "", "bab:2"); len(f) != 1 || !strings.Contains(f[0], `knows it as account "bab:1"`) {
+		t.Errorf("another account: %v", f)
 	}
 }
 

@@ -128,7 +128,7 @@ func (d driveMailbox) Calls(ctx context.Context) ([]Call, error) {
 	out := make([]Call, 0, len(cs))
 	for i, c := range cs {
 		call := Call{Seq: int64(i + 1), Time: c.Time, Path: c.Path, Port: PortOfPath(c.Path), Op: c.Operation,
-			TLS: c.TLS, ClientCert: strings.ToLower(c.ClientCert), Status: c.Status, RequestID: c.MsgBoxRequestID}
+			TLS: c.TLS, ClientCert: strings.ToLower(c.ClientCert), Account: c.Account, Status: c.Status, RequestID: c.MsgBoxRequestID}
 		switch c.Operation {
 		case OpGetMessage:
 			call.SelectorIDs = c.MessageIDs

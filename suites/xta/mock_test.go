@@ -193,7 +193,7 @@ func TestAgainstTheMock(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	expectNone(t, "the TLS side", certVerdict(soapCalls(tc), ""))
+	expectNone(t, "the TLS side", certVerdict(soapCalls(tc), "", x.ReaderID))
 	if n := len(soapCalls(tc)); n != 4 {
 		t.Errorf("the mock recorded %d calls: %+v", n, tc)
 	}

@@ -321,7 +321,7 @@ var _ = check.Profile(5, "XTA reader", func() {
 		calls = soapCalls(calls)
 		check.KitExpect(len(calls) > 0, "the XTA mock recorded no SOAP request of the SUT")
 		AddReportEntry("requests judged", fmt.Sprintf("%d SOAP requests since the run started", len(calls)))
-		if v := certVerdict(calls, clientCertFingerprint(x)); len(v) > 0 {
+		if v := certVerdict(calls, clientCertFingerprint(x), x.ReaderID); len(v) > 0 {
 			Fail(summarise(v))
 		}
 	})
@@ -739,7 +739,8 @@ func summarise(v []string) string {
 }
 
 // clientCertFingerprint is the SHA-256 of the client certificate the SUT was given, "" when the
-// run does not say it (then any certificate from the run's CA counts).
+// run does not say it (then the certificate must be the one the server knows as the SUT's
+// reader account, which provisioning registered from KONFORM_XTA_CLIENT_CERT).
 func clientCertFingerprint(x *runenv.XTA) string { return "" }
 
 // confirmInvalid makes sure with the kit's own XSD validation that the payload the check sends
