@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 
@@ -24,8 +25,10 @@ type listedCheck struct {
 	Labels   []string `json:"labels"`
 	Level    string   `json:"level"`
 	Profiles []string `json:"profiles"`
-	Defects  []string `json:"defects"`
-	Clause   string   `json:"clause"`
+	// Transport is the transport the check needs ("" for none: it judges every one tested).
+	Transport string   `json:"transport,omitempty"`
+	Defects   []string `json:"defects"`
+	Clause    string   `json:"clause"`
 	// Quote is the source's words that fix the level; Basis says whether a public source or
 	// the kit's decision fixes the expectation.
 	Quote    string            `json:"quote,omitempty"`
@@ -37,15 +40,17 @@ type listedCheck struct {
 // withRequirement fills the check's catalogue fields.
 func (c *listedCheck) withRequirement(req catalogue.Requirement) {
 	c.Level, c.Profiles, c.Defects, c.Title = req.Level, req.Profiles, req.DefectNames(), req.Title
+	c.Transport = req.Needs()
 	c.Clause = req.Clause.Document + " — " + req.Clause.Section
 	c.Quote, c.Basis, c.Decision, c.Expect = req.Clause.Quote, req.Basis, req.Decision, req.Expect
 }
 
-// writeTable prints one line per check and, for a rejection check, the problem it expects; an
-// expectation no public source fixes is marked "kit decision".
+// writeTable prints per check a line and the clause it enforces and, for a rejection check, the
+// problem it expects; an expectation no public source fixes is marked "kit decision".
 func writeTable(w io.Writer, checks []listedCheck) {
 	for _, c := range checks {
 		fmt.Fprintf(w, "%-11s %-6s %-12s %-20s %s\n", c.ID, c.Level, basisMark(c.Basis), strings.Join(c.Profiles, ","), c.Title)
+		fmt.Fprintf(w, "%-11s clause: %s\n", "", c.Clause)
 		if e := c.Expect; e != nil {
 			fmt.Fprintf(w, "%-11s expects %s %s instance %q (%s)\n", "", e.Event, e.ProblemType, e.Instance, basisMark(e.Basis))
 		}
@@ -62,10 +67,22 @@ func basisMark(basis string) string {
 // cmdList prints every compiled-in check (a Ginkgo dry run) with its catalogue entry, and
 // fails when a spec has no catalogue entry or an entry has no spec.
 func cmdList(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("list", "list [--json]")
+	fs := newFlagSet("list", "list [--profile P[,P…]] [--json]")
 	asJSON := fs.Bool("json", false, "print JSON")
+	profiles := fs.String("profile", "", "only the checks of these comma-separated `PROFILES`")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
+	}
+	only := map[string]bool{}
+	for _, p := range strings.Split(*profiles, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if !slices.Contains(catalogue.Profiles, p) {
+			fmt.Fprintf(stderr, "conformance list: unknown profile %q (known: %s)\n", p, strings.Join(catalogue.Profiles, ", "))
+			return exitUsage
+		}
+		only[p] = true
 	}
 	var captured types.Report
 	ginkgo.ReportAfterSuite("konform list", func(r ginkgo.Report) { captured = r })
@@ -105,6 +122,11 @@ func cmdList(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	sort.Slice(checks, func(i, j int) bool { return checks[i].ID < checks[j].ID })
+	if len(only) > 0 {
+		checks = slices.DeleteFunc(checks, func(c listedCheck) bool {
+			return !slices.ContainsFunc(c.Profiles, func(p string) bool { return only[p] })
+		})
+	}
 	if *asJSON {
 		b, _ := json.MarshalIndent(map[string]any{"checks": checks, "problems": problems}, "", "  ")
 		fmt.Fprintln(stdout, string(b))
