@@ -28,21 +28,26 @@ func TestListTableShowsExpectedProblemAndKitDecision(t *testing.T) {
 	var b bytes.Buffer
 	writeTable(&b, listedFromCatalogue(t, "FC-RCV-037", "SM-TOK-020", "IN-FLD-010"))
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 4 {
-		t.Fatalf("want 4 lines (one check with its expectation, two without):\n%s", b.String())
+	if len(lines) != 7 {
+		t.Fatalf("want 7 lines (three checks, each with its clause, one with its expectation):\n%s", b.String())
 	}
-	exp := lines[1]
+	for _, i := range []int{1, 4, 6} {
+		if !strings.Contains(lines[i], "clause: ") {
+			t.Errorf("line %d is no clause: %s", i+1, lines[i])
+		}
+	}
+	exp := lines[2]
 	for _, want := range []string{"expects reject-submission", catalogue.ProblemTypePrefix + "attachments-mismatch",
 		`instance "attachment:<id of the attachment the metadata does not list>"`, "(kit decision)"} {
 		if !strings.Contains(exp, want) {
 			t.Errorf("expectation line lacks %q: %s", want, exp)
 		}
 	}
-	if !strings.Contains(lines[2], " source ") || strings.Contains(lines[2], "kit decision") {
-		t.Errorf("SM-TOK-020 rests on a source: %s", lines[2])
+	if !strings.Contains(lines[3], " source ") || strings.Contains(lines[3], "kit decision") {
+		t.Errorf("SM-TOK-020 rests on a source: %s", lines[3])
 	}
-	if !strings.Contains(lines[3], "kit decision") {
-		t.Errorf("IN-FLD-010 rests on the kit's decision, unmarked: %s", lines[3])
+	if !strings.Contains(lines[5], "kit decision") {
+		t.Errorf("IN-FLD-010 rests on the kit's decision, unmarked: %s", lines[5])
 	}
 }
 
