@@ -102,7 +102,7 @@ func (w *listener) classify(c net.Conn) {
 		c.Close()
 		return
 	}
-	tc := tls.Server(pc, cfg)
+	tc := tls.Server(w.s.track(pc), cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), classifyTimeout)
 	defer cancel()
 	if err := tc.HandshakeContext(ctx); err != nil {
@@ -133,4 +133,41 @@ func (s *Server) addHandshake(remote net.Addr, err error) {
 	s.mu.Lock()
 	s.handshakes = append(s.handshakes, h)
 	s.mu.Unlock()
+}
+
+// trackedConn is a connection under TLS that the server can end when its certificate changes.
+type trackedConn struct {
+	net.Conn
+	s *Server
+}
+
+func (s *Server) track(c net.Conn) *trackedConn {
+	t := &trackedConn{Conn: c, s: s}
+	s.connMu.Lock()
+	if s.tlsConns == nil {
+		s.tlsConns = map[*trackedConn]bool{}
+	}
+	s.tlsConns[t] = true
+	s.connMu.Unlock()
+	return t
+}
+
+func (t *trackedConn) Close() error {
+	t.s.connMu.Lock()
+	delete(t.s.tlsConns, t)
+	t.s.connMu.Unlock()
+	return t.Conn.Close()
+}
+
+// endTLSConns closes every open TLS connection.
+func (s *Server) endTLSConns() {
+	s.connMu.Lock()
+	open := make([]*trackedConn, 0, len(s.tlsConns))
+	for t := range s.tlsConns {
+		open = append(open, t)
+	}
+	s.connMu.Unlock()
+	for _, t := range open {
+		t.Close()
+	}
 }

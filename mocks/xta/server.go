@@ -39,6 +39,11 @@ type Server struct {
 	handshakes []Handshake
 	calls      []Call
 	fileSeq    int64
+
+	// tlsConns are the open TLS connections; a new server certificate ends them, so that a
+	// client that keeps connections alive meets the new certificate on its next request.
+	connMu   sync.Mutex
+	tlsConns map[*trackedConn]bool
 }
 
 // Option configures a Server.

@@ -467,3 +467,29 @@ func TestManagementAndSend(t *testing.T) {
 	}
 	validateCaptured(t, e)
 }
+
+// A client that keeps its connection alive meets a new server certificate on its next request:
+// swapping the certificate ends the open TLS connections.
+func TestNewServerCertificateEndsKeptAliveConnections(t *testing.T) {
+	e := start(t, 0)
+	const reader = "bab:010010000000"
+	certPEM, keyPEM := e.ca.issue(t, reader, false)
+	if err := e.ctl.AddAccount(e.ctx, reader, "xoev", certPEM); err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(certPEM, keyPEM, e.ca)
+	c.hc.Transport.(*capturing).base.(*http.Transport).DisableKeepAlives = false
+	for i := 0; i < 2; i++ {
+		if _, err := c.call(xta.OpCheckAccountActive, nil); err != nil {
+			t.Fatalf("call %d: %v", i, err)
+		}
+	}
+	foreign := newCA(t, "foreign CA")
+	sp, sk := foreign.issue(t, "xta.test", true)
+	if err := e.ctl.Configure(e.ctx, mock.Config{ServerCertPEM: sp, ServerKeyPEM: sk, ClientCAPEM: e.ca.pem}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.call(xta.OpCheckAccountActive, nil); err == nil {
+		t.Fatal("the kept-alive connection still served a request after the certificate changed")
+	}
+}

@@ -1,6 +1,7 @@
 package xta
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
@@ -34,8 +35,12 @@ func (s *Server) configure(c Config) error {
 		return fmt.Errorf("pageSize %d is negative", c.PageSize)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	changed := s.tlsCert != nil && !bytes.Equal(s.tlsCert.Certificate[0], cert.Certificate[0])
 	s.tlsCert, s.clientCAs, s.pageSize = &cert, pool, c.PageSize
+	s.mu.Unlock()
+	if changed {
+		s.endTLSConns()
+	}
 	return nil
 }
 
