@@ -15,7 +15,7 @@ import (
 
 // The XTA side of the online service: a fixture's XÖV document and its attachments become one
 // XTA 2 (Version 3) message as an author's transport node would hand it to the SUT's mailbox
-// (docs/design/xta.md): the document as the ContentContainer's Message, every attachment as an
+// (docs/sut-contract.md §7): the document as the ContentContainer's Message, every attachment as an
 // Attachment, and MessageMetaData naming author, reader, service, business scenario and
 // message type. The suites put the offer into the XTA mock's mailbox (suites/drive/xta.go).
 

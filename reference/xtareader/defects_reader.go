@@ -16,7 +16,7 @@ import (
 var errDropped = errors.New("message given up after a technical fault")
 
 // withDefectVariants swaps the reader's steps for the variants of the defects switched on. Each
-// variant breaks one duty (docs/design/xta.md, reader duties) and nothing else.
+// variant breaks one duty (docs/sut-contract.md §7) and nothing else.
 func withDefectVariants(r *Reader) {
 	d := r.cfg.Defects
 	if d.On("xta-first-page-only") {

@@ -176,7 +176,7 @@ func XTACasesFor(ctx context.Context, env *runenv.Env, messageIDs ...string) ([]
 // XTA 2 MsgBox action of getStatusList (XTA.wsdl).
 const actionGetStatusList = "http://www.osci.eu/ws/2008/05/transport/urn/messageTypes/MsgBoxStatusListRequest"
 
-// xtaMsgBoxPath is where the mock serves the MsgBoxPort (docs/design/xta.md).
+// xtaMsgBoxPath is where the mock serves the MsgBoxPort (docs/sut-contract.md §7).
 const xtaMsgBoxPath = "/MB_XTA-WS/XTA210msgBoxPort.svc"
 
 // SOAPActionOf returns the SOAP action a request's headers state: the action parameter of an

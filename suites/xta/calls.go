@@ -10,7 +10,7 @@ import (
 // recorded, with what the request said and what the mock answered. Parsing (parse.go) fills it
 // from the recorded exchanges; the verdict functions (judge.go) read only this.
 
-// Ports of the XTA server and the paths the mock serves them at (docs/design/xta.md).
+// Ports of the XTA server and the paths the mock serves them at (docs/sut-contract.md §7).
 const (
 	PortManagement = "ManagementPort"
 	PortMsgBox     = "MsgBoxPort"

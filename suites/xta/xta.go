@@ -1,5 +1,5 @@
 // Package xta is the profile xta-reader: the SUT reads its mailbox at the kit's XTA 2 (Version 3)
-// server mock as the Leser (docs/design/xta.md, docs/sut-contract.md §7). Every check puts
+// server mock as the Leser (docs/sut-contract.md §7). Every check puts
 // messages into the SUT's box, waits on what the SUT observably does — its getStatusList rounds as
 // the mock recorded them, the messages' states at the server, its probe — and judges the requests
 // it made, read from the mock's recorded exchanges with the kit's soap and xta wire packages.
