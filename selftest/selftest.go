@@ -1,8 +1,9 @@
 // Package selftest proves that every conformance check fails for the reason it names, and only
 // where it should: it runs the suites against the clean reference Fachverfahren (every check
 // must pass; a skip or an unrun check fails the self-test) and once per named defect against
-// every profile of the plan. Under a defect, exactly the checks that name it in the catalogue
-// must fail, each with a failure message that matches the cause it declares; a time-out is never
+// every profile of the plan, over the transport whose part of the reference the defect breaks
+// (the clean run covers every transport). Under a defect, exactly the checks of that transport
+// that name it in the catalogue must fail, each with a failure message that matches the cause it declares; a time-out is never
 // a catch, and a failure no check declares (a collateral failure) fails the self-test too.
 package selftest
 
@@ -23,9 +24,10 @@ import (
 // Clean names the run without defects.
 const Clean = "(clean)"
 
-// RunFunc runs the suites of the given profiles against the reference with the given defect
-// ("" for none) and returns the run's summary.
-type RunFunc func(ctx context.Context, defect string, profiles []string) (report.Summary, error)
+// RunFunc runs the suites of the given profiles over the given transports (nil: every one the
+// reference serves) against the reference with the given defect ("" for none) and returns the
+// run's summary.
+type RunFunc func(ctx context.Context, defect string, profiles, transports []string) (report.Summary, error)
 
 // Plan is the set of runs a self-test makes: the clean reference and every defect, each against
 // all of Profiles.
@@ -49,6 +51,8 @@ const (
 	Collateral = "collateral" // failed without being declared
 	NoVerdict  = "no-verdict" // skipped, not run or a kit error
 	Gated      = "gated"      // not run because a gate check failed, as it should
+	// Elsewhere marks a check of the other transport: the defect's run does not test it.
+	Elsewhere = "other-transport"
 )
 
 // Cell is one check under one defect.
@@ -96,7 +100,11 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, plan Plan, run RunFunc, 
 			if ctx.Err() != nil {
 				return
 			}
-			sum, err := run(ctx, d, plan.Profiles)
+			var transports []string
+			if d != "" {
+				transports = []string{defects.TransportOf(d)}
+			}
+			sum, err := run(ctx, d, plan.Profiles, transports)
 			mu.Lock()
 			defer mu.Unlock()
 			name := d
@@ -181,6 +189,9 @@ func catalogueProblems(cat *catalogue.Catalogue, checks []string) []string {
 			if len(claimed[k.Defect]) == 1 {
 				alone = true
 			}
+			if need := req.Needs(); need != "" && need != defects.TransportOf(k.Defect) {
+				out = append(out, fmt.Sprintf("%s (a %s check) declares defect %q, which the self-test runs over %s only", id, need, k.Defect, defects.TransportOf(k.Defect)))
+			}
 		}
 		if !alone {
 			out = append(out, fmt.Sprintf("%s has no defect that it alone kills", id))
@@ -225,6 +236,10 @@ func judgeDefect(cat *catalogue.Catalogue, d string, sum report.Summary, checks 
 	for _, id := range checks {
 		req, _ := cat.Lookup(id)
 		kill, expected := req.Kill(d)
+		if need := req.Needs(); need != "" && need != defects.TransportOf(d) {
+			cells[id] = Cell{Expected: expected, Outcome: Elsewhere}
+			continue
+		}
 		v, ok := got[id]
 		if !ok {
 			v = report.Verdict{ID: id, Verdict: report.NotRun, Reason: "no verdict in the run"}
@@ -286,7 +301,7 @@ func causeMatches(because, message string) bool {
 }
 
 // matrixMark is the one-character cell of the printed kill matrix.
-var matrixMark = map[string]string{OK: "", Gated: "-", Missed: "M", WrongCause: "W", TimedOut: "T", Collateral: "C", NoVerdict: "?"}
+var matrixMark = map[string]string{OK: "", Gated: "-", Elsewhere: " ", Missed: "M", WrongCause: "W", TimedOut: "T", Collateral: "C", NoVerdict: "?"}
 
 // PrintMatrix writes the kill matrix: one row per defect, one column per check. "X" is a
 // declared failure that happened for its cause, "." a check that passed and was not declared;
@@ -297,7 +312,8 @@ func PrintMatrix(w io.Writer, res Result) {
 		names = append(names, d)
 	}
 	sort.Strings(names)
-	fmt.Fprintln(w, "\nkill matrix (defect × check): X failed for its declared cause, . passed, not declared, - not run after a failed gate check")
+	fmt.Fprintln(w, "\nkill matrix (defect × check): X failed for its declared cause, . passed, not declared, - not run after a failed gate check,")
+	fmt.Fprintln(w, "  blank: a check of the other transport (a defect runs against every check of its own transport; the clean run against all)")
 	fmt.Fprintln(w, "  problems: M declared but passed, W failed for another cause, T timed out, C collateral failure, ? no verdict")
 	for i, id := range res.Checks {
 		fmt.Fprintf(w, "  c%02d %s", i+1, id)
@@ -325,7 +341,7 @@ func PrintMatrix(w io.Writer, res Result) {
 				if c.Expected {
 					mark = "X"
 				}
-			} else if mark != "-" {
+			} else if mark != "-" && mark != " " {
 				state = "MISMATCH"
 			}
 			row.WriteString(mark)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/konform/konform/catalogue"
@@ -39,7 +40,7 @@ type behaviour func(defect, id string, v *report.Verdict)
 // honest fails exactly the checks that claim the defect under test, for the declared cause,
 // then applies the twists.
 func honest(c *catalogue.Catalogue, twists ...behaviour) RunFunc {
-	return func(_ context.Context, defect string, _ []string) (report.Summary, error) {
+	return func(_ context.Context, defect string, _, _ []string) (report.Summary, error) {
 		s := report.Summary{Meta: report.Meta{Profiles: []string{"smoke"}}, Verdict: report.Passed}
 		for _, id := range c.IDs() {
 			v := report.Verdict{ID: id, Level: "MUST", Verdict: report.Passed}
@@ -134,7 +135,7 @@ func TestCatalogueRules(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	broken := func(_ context.Context, defect string, _ []string) (report.Summary, error) {
+	broken := func(_ context.Context, defect string, _, _ []string) (report.Summary, error) {
 		return report.Summary{}, errors.New("exit 3")
 	}
 	res := Run(context.Background(), c, NewPlan([]string{"smoke"}), broken, 1, io.Discard)
@@ -148,5 +149,47 @@ func TestCatalogueRules(t *testing.T) {
 		if !strings.Contains(problems(res), want) {
 			t.Errorf("problems lack %q:\n%s", want, problems(res))
 		}
+	}
+}
+
+func TestDefectRunsOverItsOwnTransport(t *testing.T) {
+	c := fakeCatalogue(t)
+	var mu sync.Mutex
+	asked := map[string][]string{}
+	r := honest(c)
+	res := Run(context.Background(), c, NewPlan([]string{"smoke"}), func(ctx context.Context, d string, p, tr []string) (report.Summary, error) {
+		mu.Lock()
+		asked[d] = tr
+		mu.Unlock()
+		return r(ctx, d, p, tr)
+	}, 2, io.Discard)
+	if !res.OK() {
+		t.Fatalf("problems: %v", res.Problems)
+	}
+	if asked[""] != nil {
+		t.Errorf("the clean run was narrowed to %v", asked[""])
+	}
+	if got := asked["xta-plain-soap"]; len(got) != 1 || got[0] != "xta" {
+		t.Errorf("an XTA defect ran over %v", got)
+	}
+	if got := asked["float-arithmetic"]; len(got) != 1 || got[0] != "fitconnect" {
+		t.Errorf("a FIT-Connect defect ran over %v", got)
+	}
+}
+
+func TestACheckCannotDeclareADefectOfTheOtherTransport(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("requirements:\n")
+	for i, d := range defects.Names() {
+		b.WriteString(fmt.Sprintf("  - id: XX-TST-%03d\n", i) + "    level: MUST\n    basis: source\n    title: t\n    profiles: [xta-reader]\n")
+		b.WriteString("    clause: {document: d, section: s, quote: q}\n    defects: [{defect: " + d + ", because: 'because " + d + "'}]\n")
+	}
+	c, err := catalogue.Parse([]byte(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := strings.Join(catalogueProblems(c, c.IDs()), "\n")
+	if !strings.Contains(p, `declares defect "float-arithmetic", which the self-test runs over fitconnect only`) {
+		t.Fatalf("no problem for an xta check declaring a FIT-Connect defect:\n%s", p)
 	}
 }

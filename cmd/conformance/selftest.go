@@ -78,7 +78,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 
 	cat := catalogue.Builtin()
 	plan := selftest.NewPlan(plist)
-	run := func(ctx context.Context, defect string, profiles []string) (report.Summary, error) {
+	run := func(ctx context.Context, defect string, profiles, transports []string) (report.Summary, error) {
 		name := defect
 		if name == "" {
 			name = "clean"
@@ -88,6 +88,9 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 			"--schemas", *schemas, "--profile", strings.Join(profiles, ","), "--sut-poll-interval", poll.String()}
 		if defect != "" {
 			args = append(args, "--reference-defects", defect)
+		}
+		if len(transports) > 0 {
+			args = append(args, "--transport", strings.Join(transports, ","))
 		}
 		cmd := exec.CommandContext(ctx, self, args...)
 		var buf bytes.Buffer

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/konform/konform/contract"
 )
 
 // Defect is one named, deliberate fault.
@@ -104,6 +106,19 @@ var All = []Defect{
 	{"xta-no-rueckweisung", "XTA: rejects a schema-invalid payload (rejected record, message closed) but sends no Rückweisung 1100 to its author"},
 	{"xta-leave-invalid-open", "XTA: rejects a schema-invalid payload with a Rückweisung but never closes the message"},
 	{"xta-forget-fetched-on-restart", "XTA: keeps the MessageIDs it stored but has not closed yet in memory only: after a restart between store and close, the message offered again makes a second case"},
+}
+
+// xtaPrefix starts the name of every defect of the XTA reader.
+const xtaPrefix = "xta-"
+
+// TransportOf names the transport whose part of the reference the defect breaks: the XTA
+// reader's defects carry the prefix xta-, every other defect lives in the FIT-Connect intake,
+// the booking or the probe. The self-test runs a defect against the checks of its transport.
+func TransportOf(name string) string {
+	if strings.HasPrefix(name, xtaPrefix) {
+		return contract.TransportXTA
+	}
+	return contract.TransportFitConnect
 }
 
 // Set is the set of defects switched on.
