@@ -114,14 +114,20 @@ func XTA(ctx context.Context, o XTAOptions) (*runenv.XTA, map[string]string, err
 		contract.EnvXTAManagementURL: base + wire.PathManagement,
 		contract.EnvXTAMsgBoxURL:     base + wire.PathMsgBox,
 		contract.EnvXTASendURL:       base + wire.PathSend,
-		contract.EnvXTAClientCert:    string(reader.CertPEM),
-		contract.EnvXTAClientKey:     string(reader.KeyPEM),
-		contract.EnvXTACA:            string(ca.CertPEM),
+		contract.EnvXTAClientCert:    OneLinePEM(reader.CertPEM),
+		contract.EnvXTAClientKey:     OneLinePEM(reader.KeyPEM),
+		contract.EnvXTACA:            OneLinePEM(ca.CertPEM),
 		contract.EnvXTAReaderID:      XTAReaderID,
 		contract.EnvXTAServices:      string(services),
 		contract.EnvXTAPollInterval:  o.PollInterval.String(),
 	}
 	return x, env, nil
+}
+
+// OneLinePEM writes a PEM block's line breaks as the two characters \n, so that the value fits
+// the one line per variable of an env file (SUT contract §1).
+func OneLinePEM(p []byte) string {
+	return strings.ReplaceAll(strings.TrimSpace(string(p)), "\n", `\n`)
 }
 
 // tlsURL turns the mock's base URL into its TLS one: one port serves the control API in plain
