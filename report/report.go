@@ -74,18 +74,18 @@ const EntryKitFault = "kit-fault"
 type Meta struct {
 	// RunID (a UUID) is also the value of the dev.konform.run label of every Docker object the
 	// run made.
-	RunID           string    `json:"runId,omitempty"`
-	KitVersion      string    `json:"kitVersion"`
-	ContractVersion string    `json:"contractVersion"`
-	Runtime         string    `json:"runtime"`
-	SUT             string    `json:"sut"`
-	Profiles        []string  `json:"profiles"`
+	RunID           string   `json:"runId,omitempty"`
+	KitVersion      string   `json:"kitVersion"`
+	ContractVersion string   `json:"contractVersion"`
+	Runtime         string   `json:"runtime"`
+	SUT             string   `json:"sut"`
+	Profiles        []string `json:"profiles"`
 	// Transports are the transports the run tested: those the SUT declares, narrowed by
 	// --transport.
-	Transports  []string `json:"transports,omitempty"`
-	LabelFilter string   `json:"labelFilter,omitempty"`
-	StartedAt       time.Time `json:"startedAt"`
-	FinishedAt      time.Time `json:"finishedAt"`
+	Transports  []string  `json:"transports,omitempty"`
+	LabelFilter string    `json:"labelFilter,omitempty"`
+	StartedAt   time.Time `json:"startedAt"`
+	FinishedAt  time.Time `json:"finishedAt"`
 	// Interrupted is set when the run was stopped (Ctrl-C, SIGTERM, a CI time-out) before every
 	// selected check ran.
 	Interrupted bool `json:"interrupted,omitempty"`
