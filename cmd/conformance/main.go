@@ -69,6 +69,8 @@ usage:
                   [--profile P[,P…]] [--label-filter EXPR] [--out DIR] [--schemas DIR] [--fixtures DIR]
   conformance mocks up [--runtime auto|docker|process] [--sut-url URL] [--env-file FILE]
   conformance selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]
+  conformance load [--submissions N] [--concurrency C | --rate R] [--hkr-outage] [--sut-restart]
+                   [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process] [--out DIR]
   conformance fixtures list [--dir DIR]
   conformance fixtures validate [--schemas DIR] [--dir DIR]
   conformance schemas fetch [--dir DIR] [--manifest FILE]
@@ -111,6 +113,8 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return cmdMocksUp(args[2:], stdout, stderr)
 	case "selftest":
 		return cmdSelftest(args[1:], stdout, stderr)
+	case "load":
+		return cmdLoad(args[1:], stdout, stderr)
 	case "fixtures":
 		return runFixtures(args[1:], stdout, stderr)
 	case "list":

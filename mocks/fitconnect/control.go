@@ -87,6 +87,7 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("POST "+SubmissionsPath+"/{id}/submit-tags", s.ctlTamperSubmitTags)
 	mux.HandleFunc("POST "+FaultsPath, s.ctlAddFault)
 	mux.HandleFunc("GET "+HeldPath, s.ctlHeld)
+	mux.HandleFunc("GET "+FeedPath, s.ctlFeed)
 	mux.HandleFunc("GET "+SigningKeyPath, func(w http.ResponseWriter, r *http.Request) {
 		if s.signing == nil {
 			controlFail(w, http.StatusServiceUnavailable, "no signing key: "+fmt.Sprint(s.initErr))
@@ -410,7 +411,7 @@ func (s *Server) ctlInjectEvent(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	c, ok := s.cases[caseID]
 	if ok {
-		c.events = append(c.events, storedEvent{EventRecord: rec})
+		s.logEvent(c, storedEvent{EventRecord: rec})
 	}
 	s.mu.Unlock()
 	if !ok {

@@ -310,7 +310,7 @@ func (s *Server) handlePostEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	sub.state = next
 	c.jtis[set.jti] = true
-	c.events = append(c.events, storedEvent{EventRecord: EventRecord{Event: set.event, Issuer: set.iss, Subject: set.sub,
+	s.logEvent(c, storedEvent{EventRecord: EventRecord{Event: set.event, Issuer: set.iss, Subject: set.sub,
 		IssuedAt: set.iat, Payload: set.eventPayload, Raw: set.raw}, jti: set.jti})
 	cbURL, cbSecret := sub.callbackURL, sub.callbackSecret
 	ref := SubmissionRef{DestinationID: sub.destinationID, SubmissionID: sub.id, CaseID: sub.caseID}
@@ -370,7 +370,7 @@ func (s *Server) appendOwnEvent(r *http.Request, sub *submission, event string, 
 	defer s.mu.Unlock()
 	c := s.cases[sub.caseID]
 	c.jtis[jti] = true
-	c.events = append(c.events, storedEvent{EventRecord: EventRecord{Event: event, Issuer: iss, Subject: "submission:" + sub.id,
+	s.logEvent(c, storedEvent{EventRecord: EventRecord{Event: event, Issuer: iss, Subject: "submission:" + sub.id,
 		IssuedAt: s.clock().Unix(), Payload: pl, Raw: raw}, jti: jti})
 	return nil
 }

@@ -65,6 +65,8 @@ type Server struct {
 	submissions  map[string]*submission
 	order        []string
 	cases        map[string]*caseLog
+	feed         []FeedEntry // every logged event, in log order (FeedPath)
+	feedSeq      int64
 	faults       []*Fault
 	held         map[*http.Request]HeldRequest // requests a delay fault holds right now
 	holds        map[string]bool               // destinations whose new submissions are held back

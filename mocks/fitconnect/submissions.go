@@ -447,7 +447,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 	held := sub.held
 	c := s.cases[sub.caseID]
 	c.jtis[jti] = true
-	c.events = append(c.events, storedEvent{EventRecord: EventRecord{Event: EventSubmitSubmission, Issuer: iss,
+	s.logEvent(c, storedEvent{EventRecord: EventRecord{Event: EventSubmitSubmission, Issuer: iss,
 		Subject: "submission:" + sub.id, IssuedAt: now.Unix(), Payload: pl, Raw: raw}, jti: jti})
 	resp := s.reducedLocked(sub)
 	dest := s.destinations[sub.destinationID]

@@ -1,0 +1,369 @@
+// Package load drives many submissions through the delivery service mock into a SUT, measures
+// how long the SUT takes to decide them and to book their fees, and then proves that nothing
+// was lost or done twice: every submission decided exactly once (the delivery service's event
+// log), one case per accepted submission (the probe), every BOOKED fee booked exactly once and
+// to the cent (the HKR mock's ledger), nothing left pending (the probe).
+//
+// Like the suites, it only acts as the online service and reads what the mocks recorded and what
+// the SUT reports; the mocks decide nothing.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/shopspring/decimal"
+
+	"github.com/konform/konform/contract"
+	"github.com/konform/konform/fixtures"
+	"github.com/konform/konform/mocks/fitconnect"
+	"github.com/konform/konform/mocks/hkr"
+	"github.com/konform/konform/mocks/sender"
+	"github.com/konform/konform/probe"
+	"github.com/konform/konform/runenv"
+)
+
+// Options is one load run.
+type Options struct {
+	Submissions int
+	// Concurrency bounds the submissions being sent at once.
+	Concurrency int
+	// Rate, when > 0, paces the sends at this many submissions per second (still at most
+	// Concurrency at once); 0 sends as fast as Concurrency allows.
+	Rate float64
+	// Fixtures are cycled; each must carry a payment.
+	Fixtures []fixtures.Fixture
+	// Build turns a fixture into a submission (a fresh message of the online service).
+	Build func(fixtures.Fixture) sender.Submission
+	// RunTag makes this run's Kassenzeichen its own (three characters).
+	RunTag string
+
+	Sender   *sender.Sender
+	Delivery *fitconnect.Control
+	HKR      *hkr.Control
+	Probe    *probe.Client
+	SUT      runenv.SUT
+
+	// HKROutage, when > 0, makes the HKR mock answer 503 for this long, starting once a third
+	// of the submissions are sent.
+	HKROutage time.Duration
+	// RestartSUT restarts the SUT (hard stop, state kept) once half of the submissions are sent.
+	RestartSUT bool
+	// SettleTimeout bounds the wait, after the last send, for every decision and booking.
+	SettleTimeout time.Duration
+	// Progress receives a line now and then; nil: none.
+	Progress io.Writer
+}
+
+// Validate names what is wrong with o.
+func (o Options) Validate() error {
+	switch {
+	case o.Submissions < 1:
+		return fmt.Errorf("--submissions must be at least 1, not %d", o.Submissions)
+	case o.Submissions > maxSubmissions:
+		return fmt.Errorf("--submissions must be at most %d, not %d", maxSubmissions, o.Submissions)
+	case o.Concurrency < 1:
+		return fmt.Errorf("--concurrency must be at least 1, not %d", o.Concurrency)
+	case o.Rate < 0:
+		return fmt.Errorf("--rate must not be negative, not %v", o.Rate)
+	case len(o.Fixtures) == 0:
+		return errors.New("no fixture with a payment to send")
+	case o.HKROutage < 0:
+		return fmt.Errorf("--hkr-outage must not be negative, not %s", o.HKROutage)
+	case len(o.RunTag) != 3:
+		return fmt.Errorf("run tag %q must have three characters", o.RunTag)
+	}
+	for _, f := range o.Fixtures {
+		if f.Manifest.Payment == nil {
+			return fmt.Errorf("fixture %s carries no payment", f.Manifest.ID)
+		}
+	}
+	return nil
+}
+
+// maxSubmissions keeps the Kassenzeichen suffix (run tag + five base-36 digits) unique.
+const maxSubmissions = 36 * 36 * 36 * 36 * 36
+
+// planned is one submission of the run, as the kit sends it.
+type planned struct {
+	index         int
+	fixture       fixtures.Fixture
+	kassenzeichen string
+	transactionID string
+}
+
+func (o Options) plan(i int) planned {
+	f := o.Fixtures[i%len(o.Fixtures)]
+	p := f.Manifest.Payment
+	sfx := o.RunTag + fmt.Sprintf("%05s", strconv.FormatInt(int64(i), 36))
+	return planned{index: i, fixture: f, kassenzeichen: p.TransactionReference + "." + sfx, transactionID: p.TransactionID + "-" + sfx}
+}
+
+// sent is what the kit knows of one submission after sending it.
+type sent struct {
+	planned
+	submissionID, caseID string
+	sentAt, returnedAt   time.Time
+	err                  error
+}
+
+// Run drives the load and proves completeness. An error means the run could not be carried
+// out (the kit's environment); what the SUT did wrong is in the Result.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	if err := o.Validate(); err != nil {
+		return nil, err
+	}
+	if o.SettleTimeout <= 0 {
+		o.SettleTimeout = 5 * time.Minute
+	}
+	r := &Result{Options: summarizeOptions(o), StartedAt: time.Now().UTC()}
+	usage0 := sampleUsage()
+
+	watch := newWatcher(o.Delivery)
+	wctx, stopWatch := context.WithCancel(ctx)
+	defer stopWatch()
+	watchDone := make(chan error, 1)
+	go func() { watchDone <- watch.run(wctx) }()
+
+	subs := make([]sent, o.Submissions)
+	disruptions := newDisruptions(o)
+	var count atomic.Int64
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < o.Concurrency; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				subs[i] = send(ctx, o, o.plan(i))
+				n := int(count.Add(1))
+				disruptions.at(ctx, n)
+				if o.Progress != nil && n%progressEvery(o.Submissions) == 0 {
+					fmt.Fprintf(o.Progress, "  sent %d/%d, decided %d\n", n, o.Submissions, watch.decidedCount())
+				}
+			}
+		}()
+	}
+	pace := pacer(o.Rate)
+	for i := 0; i < o.Submissions && ctx.Err() == nil; i++ {
+		if err := pace(ctx); err != nil {
+			break
+		}
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	r.SendFinishedAt = time.Now().UTC()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("load interrupted: %w", err)
+	}
+
+	settleCtx, cancel := context.WithTimeout(ctx, o.SettleTimeout+disruptions.extra())
+	defer cancel()
+	want := map[string]bool{}
+	for _, s := range subs {
+		if s.err == nil {
+			want[s.submissionID] = true
+		}
+	}
+	if o.Progress != nil {
+		fmt.Fprintf(o.Progress, "  all %d sent in %s; waiting for the SUT's decisions and bookings\n", o.Submissions, r.SendFinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
+	}
+	watch.awaitDecisions(settleCtx, want, o.Progress)
+	disruptions.wait()
+	r.Disruptions = disruptions.list()
+	end, err := settle(settleCtx, ctx, o, subs, watch)
+	if err != nil {
+		return nil, err
+	}
+	stopWatch()
+	if err := <-watchDone; err != nil && !errors.Is(err, context.Canceled) {
+		return nil, err
+	}
+	r.FinishedAt = time.Now().UTC()
+	usage1 := sampleUsage()
+	r.Kit = usage1.since(usage0, o.Submissions)
+	r.judge(subs, watch, end)
+	return r, nil
+}
+
+func progressEvery(n int) int { return max(n/10, 1) }
+
+// send sends one planned submission with its payment made this run's own; a send that fails
+// for a reason of the kit's side (a dropped connection) is tried again, twice.
+func send(ctx context.Context, o Options, p planned) sent {
+	s := sent{planned: p}
+	for attempt := 0; attempt < 3; attempt++ {
+		sub := o.Build(p.fixture)
+		sub.Payment.TransactionReference, sub.Payment.TransactionID = p.kassenzeichen, p.transactionID
+		s.sentAt = time.Now().UTC()
+		res, err := o.Sender.Send(ctx, sub)
+		s.returnedAt = time.Now().UTC()
+		if err == nil {
+			s.submissionID, s.caseID, s.err = res.SubmissionID, res.CaseID, nil
+			return s
+		}
+		s.err = err
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return s
+}
+
+// pacer returns a function that blocks until the next send is due.
+func pacer(rate float64) func(context.Context) error {
+	if rate <= 0 {
+		return func(ctx context.Context) error { return ctx.Err() }
+	}
+	interval := time.Duration(float64(time.Second) / rate)
+	start := time.Now()
+	n := 0
+	return func(ctx context.Context) error {
+		due := start.Add(time.Duration(n) * interval)
+		n++
+		t := time.NewTimer(time.Until(due))
+		defer t.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+			return nil
+		}
+	}
+}
+
+// end is what the SUT and the HKR mock report once the run settled (or the wait ended).
+type end struct {
+	cases    map[string]int // submission ID → cases the probe lists for it
+	ledger   map[string]hkr.LedgerLine
+	bookedAt map[string]time.Time // anordnungsNummerExtern → when the HKR mock booked it
+	pending  map[string]bool      // submission ID → a booking is still pending at the probe
+	probeErr map[string]string    // submission ID → why its probe record could not be read
+	timedOut bool
+}
+
+// settle waits, within settleCtx, until every BOOKED fee of an accepted submission reached the
+// HKR mock and the probe lists no pending booking, then reads the final state (with ctx, so that
+// a wait that timed out still gets its evidence).
+func settle(settleCtx, ctx context.Context, o Options, subs []sent, w *watcher) (end, error) {
+	for {
+		e, err := readEnd(ctx, o, subs, w, false)
+		if err != nil {
+			return e, err
+		}
+		if e.complete(subs, w) {
+			// Only now ask the probe about every accepted submission: once per round of
+			// 10 000 would be a load of its own.
+			if e, err = readEnd(ctx, o, subs, w, true); err != nil || e.complete(subs, w) {
+				return e, err
+			}
+		}
+		select {
+		case <-settleCtx.Done():
+			e, err = readEnd(ctx, o, subs, w, true)
+			e.timedOut = true
+			return e, err
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// complete says whether nothing is left to wait for: every sent submission decided, every BOOKED
+// fee of an accepted one in the ledger, no booking pending at the probe.
+func (e end) complete(subs []sent, w *watcher) bool {
+	if len(e.pending) > 0 || len(e.probeErr) > 0 {
+		return false
+	}
+	for _, s := range subs {
+		if s.err != nil {
+			continue
+		}
+		d := w.decisionsOf(s.submissionID)
+		if len(d) == 0 {
+			return false
+		}
+		if d[0].Event == fitconnect.EventAcceptSubmission && s.fixture.Manifest.Payment.Status == "BOOKED" {
+			if _, ok := e.ledger[s.kassenzeichen]; !ok {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func readEnd(ctx context.Context, o Options, subs []sent, w *watcher, records bool) (end, error) {
+	e := end{cases: map[string]int{}, ledger: map[string]hkr.LedgerLine{}, bookedAt: map[string]time.Time{},
+		pending: map[string]bool{}, probeErr: map[string]string{}}
+	lines, err := o.HKR.Ledger(ctx)
+	if err != nil {
+		return e, fmt.Errorf("reading the HKR mock's ledger: %w", err)
+	}
+	for _, l := range lines {
+		e.ledger[l.Kassenzeichen] = l
+	}
+	bookings, err := o.HKR.Bookings(ctx)
+	if err != nil {
+		return e, fmt.Errorf("reading the HKR mock's bookings: %w", err)
+	}
+	for _, b := range bookings {
+		e.bookedAt[b.AnordnungsNummerExtern] = b.BookedAt
+	}
+	cases, err := o.Probe.Cases(ctx)
+	if err != nil {
+		e.probeErr["*"] = err.Error()
+	}
+	for _, c := range cases {
+		e.cases[c.SubmissionID]++
+	}
+	if !records {
+		return e, nil
+	}
+	// The probe record of every accepted submission tells whether a booking is still pending.
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	work := make(chan string)
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for id := range work {
+				rec, found, err := o.Probe.Record(ctx, id)
+				mu.Lock()
+				switch {
+				case err != nil:
+					e.probeErr[id] = err.Error()
+				case !found:
+					e.probeErr[id] = "the probe has no record of it"
+				default:
+					for _, b := range rec.Bookings {
+						if b.State == contract.BookingPending {
+							e.pending[id] = true
+						}
+					}
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for _, s := range subs {
+		if s.err != nil {
+			continue
+		}
+		if d := w.decisionsOf(s.submissionID); len(d) > 0 && d[0].Event == fitconnect.EventAcceptSubmission {
+			work <- s.submissionID
+		}
+	}
+	close(work)
+	wg.Wait()
+	return e, nil
+}
+
+// amountOf is the fee of a planned submission.
+func (p planned) amount() decimal.Decimal { return p.fixture.Manifest.Payment.GrossAmount.Decimal }
