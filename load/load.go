@@ -24,6 +24,7 @@ import (
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/mocks/fitconnect"
 	"github.com/konform/konform/mocks/hkr"
+	"github.com/konform/konform/mocks/recorder"
 	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/probe"
 	"github.com/konform/konform/runenv"
@@ -122,6 +123,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if o.SettleTimeout <= 0 {
 		o.SettleTimeout = 5 * time.Minute
 	}
+	restore, err := leanRecording(ctx, o)
+	if err != nil {
+		return nil, err
+	}
+	defer restore()
 	r := &Result{Options: summarizeOptions(o), StartedAt: time.Now().UTC()}
 	usage0 := sampleUsage()
 
@@ -191,6 +197,28 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.Kit = usage1.since(usage0, o.Submissions)
 	r.judge(subs, watch, end)
 	return r, nil
+}
+
+// loadRetention is what the mocks keep while the load runs: heads of the latest exchanges, so
+// that their memory stays flat over thousands of submissions. The load's evidence is its own
+// per-submission record (load.json).
+var loadRetention = recorder.Retention{HeadsOnly: true, MaxExchanges: 20000}
+
+// leanRecording sets loadRetention at the delivery service and HKR mocks and returns the
+// function that restores full recording (mocks of `mocks up` outlive the load).
+func leanRecording(ctx context.Context, o Options) (func(), error) {
+	if err := o.Delivery.SetRetention(ctx, loadRetention); err != nil {
+		return nil, fmt.Errorf("delivery service mock: %w", err)
+	}
+	if err := o.HKR.SetRetention(ctx, loadRetention); err != nil {
+		return nil, fmt.Errorf("HKR mock: %w", err)
+	}
+	return func() {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_ = o.Delivery.SetRetention(cctx, recorder.Retention{})
+		_ = o.HKR.SetRetention(cctx, recorder.Retention{})
+	}, nil
 }
 
 func progressEvery(n int) int { return max(n/10, 1) }

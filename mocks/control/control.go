@@ -113,3 +113,8 @@ func (c Client) LastSeq(ctx context.Context) (int64, error) {
 	err := c.Do(ctx, http.MethodGet, recorder.LastPath, nil, &out)
 	return out.Seq, err
 }
+
+// SetRetention tells the mock's recorder how much to keep from now on (recorder.Retention).
+func (c Client) SetRetention(ctx context.Context, ret recorder.Retention) error {
+	return c.Do(ctx, http.MethodPut, recorder.RetentionPath, ret, nil)
+}

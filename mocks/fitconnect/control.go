@@ -74,6 +74,7 @@ func (s *Server) controlRoutes() http.Handler {
 	})
 	mux.Handle("GET "+recorder.ExchangesPath, s.rec.Handler())
 	mux.Handle("GET "+recorder.LastPath, s.rec.Handler())
+	mux.Handle("PUT "+recorder.RetentionPath, s.rec.RetentionHandler())
 	mux.HandleFunc("PUT "+ConfigPath, s.ctlConfigure)
 	mux.HandleFunc("POST "+ClientsPath, s.ctlAddClient)
 	mux.HandleFunc("POST "+DestinationsPath, s.ctlAddDestination)

@@ -173,7 +173,7 @@ type submission struct {
 	announced                         []string
 	uploaded                          map[string]attachmentFile
 	callbackURL, callbackSecret       string
-	encryptedMetadata, encryptedData  string
+	contentPath                       string // the submit's encrypted metadata and data (storedContent)
 	state                             string
 	held                              bool
 	createdAt                         time.Time

@@ -428,6 +428,15 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pl, _ := json.Marshal(payload)
+	content := storedContent{EncryptedMetadata: *ss.EncryptedMetadata}
+	if ss.EncryptedData != nil {
+		content.EncryptedData = *ss.EncryptedData
+	}
+	contentPath, err := s.storeContent(sub.id, content)
+	if err != nil {
+		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
+		return
+	}
 
 	s.mu.Lock()
 	if sub.state != StateIncomplete {
@@ -437,10 +446,7 @@ func (s *Server) handleSubmit(w http.ResponseWriter, r *http.Request) {
 			"submission "+sub.id+" is already "+state)
 		return
 	}
-	sub.encryptedMetadata = *ss.EncryptedMetadata
-	if ss.EncryptedData != nil {
-		sub.encryptedData = *ss.EncryptedData
-	}
+	sub.contentPath = contentPath
 	now := s.clock()
 	sub.state, sub.submittedAt = StateSubmitted, &now
 	sub.held = s.holds[sub.destinationID]
@@ -509,11 +515,17 @@ func (s *Server) handleGetSubmission(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.reducedLocked(sub)
-	m["encryptedMetadata"] = sub.encryptedMetadata
-	if sub.encryptedData != "" {
-		m["encryptedData"] = sub.encryptedData
-	}
+	contentPath := sub.contentPath
 	s.mu.Unlock()
+	content, err := loadContent(contentPath)
+	if err != nil {
+		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
+		return
+	}
+	m["encryptedMetadata"] = content.EncryptedMetadata
+	if content.EncryptedData != "" {
+		m["encryptedData"] = content.EncryptedData
+	}
 	writeJSON(w, http.StatusOK, m)
 }
 
@@ -640,4 +652,36 @@ type SubmissionRef struct {
 	DestinationID string `json:"destinationId"`
 	SubmissionID  string `json:"submissionId"`
 	CaseID        string `json:"caseId"`
+}
+
+// storedContent is what a submit carried: kept on disk, beside the attachments, so that the
+// mock's memory does not grow with the submissions it holds.
+type storedContent struct {
+	EncryptedMetadata string `json:"encryptedMetadata"`
+	EncryptedData     string `json:"encryptedData,omitempty"`
+}
+
+func (s *Server) storeContent(submissionID string, c storedContent) (string, error) {
+	dir := filepath.Join(s.dataDir, "submissions")
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("storing the submission: %w", err)
+	}
+	b, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, submissionID+".json")
+	if err := os.WriteFile(path, b, 0o640); err != nil {
+		return "", fmt.Errorf("storing the submission: %w", err)
+	}
+	return path, nil
+}
+
+func loadContent(path string) (storedContent, error) {
+	var c storedContent
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return c, fmt.Errorf("reading the stored submission: %w", err)
+	}
+	return c, json.Unmarshal(b, &c)
 }

@@ -95,6 +95,7 @@ func New(opts ...Option) *Server {
 	})
 	mux.Handle("GET "+recorder.ExchangesPath, s.rec.Handler())
 	mux.Handle("GET "+recorder.LastPath, s.rec.Handler())
+	mux.Handle("PUT "+recorder.RetentionPath, s.rec.RetentionHandler())
 	mux.HandleFunc("GET "+faultsPath, s.listFaults)
 	mux.HandleFunc("POST "+faultsPath, s.addFault)
 	mux.HandleFunc("DELETE "+faultsPath, s.clearFaults)

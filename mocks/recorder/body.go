@@ -79,6 +79,8 @@ type capture struct {
 	limit int
 	kept  []byte
 	parts *partCapture // multipart/related bodies
+	// headsOnly keeps nothing but the digest (Retention.HeadsOnly).
+	headsOnly bool
 }
 
 func newCapture(contentType string) *capture {
@@ -113,6 +115,12 @@ func (c *capture) sum() string { return hex.EncodeToString(c.h.Sum(nil)) }
 
 // body turns what was captured into evidence; an empty body has none (nil).
 func (c *capture) body(contentType string, red *redactor) *Body {
+	if c.headsOnly {
+		if c.n == 0 {
+			return nil
+		}
+		return &Body{ContentType: contentType, Size: c.n, SHA256: c.sum(), Truncated: true, Omitted: omittedHeadsOnly}
+	}
 	var abridged []byte
 	ok := false
 	if c.parts != nil {

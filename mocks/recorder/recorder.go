@@ -17,6 +17,7 @@ package recorder
 
 import (
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -62,6 +63,7 @@ type Recorder struct {
 	log   []Exchange // in sequence order
 	kept  int        // body evidence held
 	max   int        // Budget, smaller in tests
+	ret   Retention
 }
 
 // New returns a recorder for the named actor.
@@ -77,6 +79,10 @@ func (r *Recorder) Add(e Exchange) int64 {
 	e.ReqBody = r.budget(e.ReqBody)
 	e.RespBody = r.budget(e.RespBody)
 	r.log = append(r.log, e)
+	if m := r.ret.MaxExchanges; m > 0 && len(r.log) >= m+m/4 {
+		// Drop the oldest in one step, not one per Add.
+		r.log = append([]Exchange(nil), r.log[len(r.log)-m:]...)
+	}
 	return e.Seq
 }
 
@@ -158,6 +164,7 @@ type bodyWriter struct {
 	http.ResponseWriter
 	c      *capture
 	status int
+	rec    *Recorder
 }
 
 func (w *bodyWriter) WriteHeader(code int) {
@@ -172,7 +179,7 @@ func (w *bodyWriter) Write(p []byte) (int, error) {
 		w.status = http.StatusOK
 	}
 	if w.c == nil {
-		w.c = newCapture(w.Header().Get("Content-Type"))
+		w.c = w.rec.newCapture(w.Header().Get("Content-Type"))
 	}
 	n, err := w.ResponseWriter.Write(p)
 	_, _ = w.c.Write(p[:n])
@@ -213,9 +220,9 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 		var note string
 		req = req.WithContext(contextWithNote(req, &note))
 		reqType := req.Header.Get("Content-Type")
-		body := &bodyReader{r: req.Body, c: newCapture(reqType)}
+		body := &bodyReader{r: req.Body, c: r.newCapture(reqType)}
 		req.Body = body
-		bw := &bodyWriter{ResponseWriter: w}
+		bw := &bodyWriter{ResponseWriter: w, rec: r}
 		next.ServeHTTP(bw, req)
 		// Drain what the handler left unread so the digest covers the whole request.
 		_, _ = io.Copy(io.Discard, body)
@@ -225,7 +232,7 @@ func (r *Recorder) Middleware(next http.Handler) http.Handler {
 		}
 		respType := w.Header().Get("Content-Type")
 		if bw.c == nil {
-			bw.c = newCapture(respType)
+			bw.c = r.newCapture(respType)
 		}
 		red := newRedactor(req.Header, w.Header())
 		r.Add(Exchange{
@@ -265,7 +272,7 @@ func (r *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
 			ReqHeaders: Redact(req.Header),
 		}
 		reqType := req.Header.Get("Content-Type")
-		reqCapture := newCapture(reqType)
+		reqCapture := r.newCapture(reqType)
 		if req.GetBody != nil {
 			if b, err := req.GetBody(); err == nil {
 				_, _ = io.Copy(reqCapture, b)
@@ -289,7 +296,7 @@ func (r *Recorder) Transport(base http.RoundTripper) http.RoundTripper {
 		e.RespHeaders = Redact(resp.Header)
 		seq := r.Add(e)
 		respType := resp.Header.Get("Content-Type")
-		resp.Body = &respRecorder{bodyReader: bodyReader{r: resp.Body, c: newCapture(respType)}, rec: r, seq: seq, contentType: respType, red: red}
+		resp.Body = &respRecorder{bodyReader: bodyReader{r: resp.Body, c: r.newCapture(respType)}, rec: r, seq: seq, contentType: respType, red: red}
 		return resp, nil
 	})
 }
@@ -456,4 +463,59 @@ func fetchPage(ctx context.Context, client *http.Client, baseURL string, since i
 		return nil, fmt.Errorf("reading exchanges from %s: %w", baseURL, err)
 	}
 	return out, nil
+}
+
+// Retention is how much a recorder keeps. The default keeps every exchange with its bodies (up
+// to Budget); a load run of thousands of submissions keeps heads only and the latest
+// MaxExchanges, so that the mock's memory stays flat.
+type Retention struct {
+	// HeadsOnly keeps of each body its content type, size and digest.
+	HeadsOnly bool `json:"headsOnly"`
+	// MaxExchanges, when > 0, keeps only the latest exchanges (at most a quarter more).
+	MaxExchanges int `json:"maxExchanges,omitempty"`
+}
+
+// RetentionPath sets the recorder's retention: PUT /_konform/exchanges/retention.
+const RetentionPath = ExchangesPath + "/retention"
+
+// omittedHeadsOnly is Body.Omitted under Retention.HeadsOnly.
+const omittedHeadsOnly = "not kept (the recorder keeps heads only)"
+
+// SetRetention changes what the recorder keeps from now on.
+func (r *Recorder) SetRetention(ret Retention) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ret = ret
+}
+
+// newCapture captures a body as the retention asks: in full (up to BodyCap), or its digest only.
+func (r *Recorder) newCapture(contentType string) *capture {
+	r.mu.Lock()
+	headsOnly := r.ret.HeadsOnly
+	r.mu.Unlock()
+	if headsOnly {
+		return &capture{h: sha256.New(), headsOnly: true}
+	}
+	return newCapture(contentType)
+}
+
+// RetentionHandler serves PUT RetentionPath with a Retention as JSON.
+func (r *Recorder) RetentionHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		var ret Retention
+		dec := json.NewDecoder(io.LimitReader(req.Body, 1<<16))
+		dec.DisallowUnknownFields()
+		err := dec.Decode(&ret)
+		if err == nil && ret.MaxExchanges < 0 {
+			err = fmt.Errorf("maxExchanges %d is negative", ret.MaxExchanges)
+		}
+		if err != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			_ = json.NewEncoder(w).Encode(map[string]string{"error": `retention: want {"headsOnly": bool, "maxExchanges": n ≥ 0}: ` + err.Error()})
+			return
+		}
+		r.SetRetention(ret)
+		w.WriteHeader(http.StatusNoContent)
+	})
 }

@@ -77,6 +77,7 @@ func (s *Server) controlRoutes() http.Handler {
 	})
 	mux.Handle("GET "+recorder.ExchangesPath, s.rec.Handler())
 	mux.Handle("GET "+recorder.LastPath, s.rec.Handler())
+	mux.Handle("PUT "+recorder.RetentionPath, s.rec.RetentionHandler())
 	mux.HandleFunc("POST "+ConfigPath, func(w http.ResponseWriter, r *http.Request) {
 		var c Config
 		if !decodeJSON(w, r, &c) {
