@@ -32,6 +32,13 @@ func (r *Result) Table(w io.Writer) {
 	row("submit → HKR booking", r.Booking)
 	fmt.Fprintf(w, "\nthroughput: sent %.1f/s, decided %.1f/s (%d per hour)\n", r.Throughput.SentPerSecond, r.Throughput.DecidedPerSecond, r.Throughput.PerHour)
 	fmt.Fprintf(w, "kit process: %.1f s CPU, %.2f ms CPU per submission, peak RSS %.0f MiB\n", r.Kit.CPUSeconds, r.Kit.CPUMsPerSubmit, r.Kit.MaxRSSMiB)
+	if d := r.MockDisk; d != nil {
+		freed := "NOT freed after the mocks stopped"
+		if d.FreedAtExit {
+			freed = "freed after the mocks stopped"
+		}
+		fmt.Fprintf(w, "mock disk: %.1f MiB at the end, %s\n", d.MiBAtEnd, freed)
+	}
 	for _, d := range r.Disruptions {
 		fmt.Fprintf(w, "disruption: %s from %s for %s%s\n", d.Kind, d.Start.Format(time.RFC3339), d.End.Sub(d.Start).Round(time.Millisecond), errText(d.Error))
 	}

@@ -34,6 +34,9 @@ type Result struct {
 	Booking      Latency      `json:"submitToBooking"`
 	Completeness Completeness `json:"completeness"`
 	Kit          Usage        `json:"kit"`
+	// MockDisk is the mocks' data folder (process runtime): its size at the end of the load and
+	// whether it was gone after the mocks stopped.
+	MockDisk *DiskUse `json:"mockDisk,omitempty"`
 
 	Verdict string `json:"verdict"`
 	// Reasons name every way the run failed the completeness proof.
@@ -103,6 +106,13 @@ type Completeness struct {
 	// FeesBooked is the sum the HKR mock booked for this run's BOOKED fees; FeesDue what they add up to.
 	FeesBooked decimal.Decimal `json:"feesBooked"`
 	FeesDue    decimal.Decimal `json:"feesDue"`
+}
+
+// DiskUse is what the mocks kept on disk.
+type DiskUse struct {
+	Path        string  `json:"path"`
+	MiBAtEnd    float64 `json:"mibAtEnd"`
+	FreedAtExit bool    `json:"freedAtExit"`
 }
 
 // Usage is the kit process's own cost: CPU time and peak resident memory.

@@ -6,9 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -67,7 +69,7 @@ func parseLoadFlags(args []string, stdout, stderr io.Writer) (loadOptions, error
 	fs.StringVar(&o.out, "out", "load-report", "`DIR` for load.json, the plots and load.html")
 	fs.StringVar(&o.schemas, "schemas", "", "`DIR` of the official schemas (as for run)")
 	fs.StringVar(&o.fixtures, "fixtures", "", "fixture `DIR` (default: the built-in corpus)")
-	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this `FILE` instead of generating one")
+	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the RSA-4096 key set in this `FILE` (generated and saved there when it does not exist)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the figures")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return lo, err
@@ -151,9 +153,14 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 		return fail(exitUsage, err)
 	}
 	st, code := startStage(ctx, o, progress, stderr)
-	if st != nil {
-		defer st.close(stderr)
+	closed := false
+	closeStage := func() {
+		if st != nil && !closed {
+			closed = true
+			st.close(stderr)
+		}
 	}
+	defer closeStage()
 	if st != nil && st.notReady != nil {
 		st.saveEvidence(o.out)
 		return fail(exitFailed, fmt.Errorf("the SUT never became ready: %v (its output: %s/logs/sut.log)", st.notReady, o.out))
@@ -189,6 +196,16 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 		return fail(exitEnvironment, err)
 	}
 	st.saveEvidence(o.out)
+	var mockDir string
+	if st.rt.Name() == runtime.Process && env.WorkDir != "" {
+		mockDir = filepath.Join(env.WorkDir, "actors")
+		res.MockDisk = &load.DiskUse{Path: mockDir, MiBAtEnd: float64(treeSize(mockDir)) / (1 << 20)}
+	}
+	closeStage()
+	if res.MockDisk != nil {
+		_, err := os.Stat(mockDir)
+		res.MockDisk.FreedAtExit = errors.Is(err, fs.ErrNotExist)
+	}
 	if err := res.Write(o.out); err != nil {
 		return fail(exitEnvironment, fmt.Errorf("writing the load report: %w", err))
 	}
@@ -243,6 +260,20 @@ func fixtureIDs(fs []fixtures.Fixture) string {
 		ids[i] = f.Manifest.ID
 	}
 	return strings.Join(ids, ", ")
+}
+
+// treeSize adds up the sizes of the files below dir.
+func treeSize(dir string) int64 {
+	var n int64
+	_ = filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			if info, err := d.Info(); err == nil {
+				n += info.Size()
+			}
+		}
+		return nil
+	})
+	return n
 }
 
 func rateText(r float64) string {

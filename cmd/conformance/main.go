@@ -71,6 +71,7 @@ usage:
   conformance selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]
   conformance load [--submissions N] [--concurrency C | --rate R] [--hkr-outage] [--sut-restart]
                    [--sut-image IMAGE | --sut-url URL] [--runtime auto|docker|process] [--out DIR]
+  conformance bench [--submissions N] [--runs] [--selftest] [--out DIR]
   conformance fixtures list [--dir DIR]
   conformance fixtures validate [--schemas DIR] [--dir DIR]
   conformance schemas fetch [--dir DIR] [--manifest FILE]
@@ -115,6 +116,8 @@ func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 		return cmdSelftest(args[1:], stdout, stderr)
 	case "load":
 		return cmdLoad(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
 	case "fixtures":
 		return runFixtures(args[1:], stdout, stderr)
 	case "list":

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -90,7 +91,7 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	fs.StringVar(&o.schemas, "schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs beside the source tree, or the folder that conformance schemas fetch fills)")
 	fs.StringVar(&o.fixtures, "fixtures", "", "fixture `DIR` (default: the built-in corpus)")
 	defectList := fs.String("reference-defects", "", "switch on these comma-separated `DEFECTS` of the built-in reference (used by selftest; an unknown name is refused with the list of known ones)")
-	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the key set in this `FILE` instead of generating one (used by selftest)")
+	fs.StringVar(&o.keysFile, "keys-file", "", "reuse the RSA-4096 key set in this `FILE`; when it does not exist, the run generates the set and saves it there (private keys, owner-only) for the next run")
 	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session `FILE` that conformance mocks up wrote")
 	fs.BoolVar(&o.certify, "certify", false, "a certification run: every check of the named profiles, bound to the SUT image's digest; writes certificate.pdf when every check passed (needs --sign-key)")
 	fs.StringVar(&o.signKey, "sign-key", "", "sign the report with this private key (PEM; `conformance keys generate`): attestation.intoto.jsonl")
@@ -567,11 +568,9 @@ func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (
 		return fail(err)
 	}
 	sutBase, listen := rt.SUTBase()
-	var keys *provision.Keys
-	if o.keysFile != "" {
-		if keys, err = provision.LoadKeys(o.keysFile); err != nil {
-			return fail(usageError{err.Error()})
-		}
+	keys, err := keySet(o.keysFile)
+	if err != nil {
+		return fail(err)
 	}
 	prov, err := provision.Run(ctx, provision.Options{
 		FitConnect: endpoints[actors.FitConnect], HKR: endpoints[actors.HKR],
@@ -597,6 +596,28 @@ func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (
 	st.sut = sut
 	st.install(o, endpoints, prov.FitConnect, fixturesDir, workDir)
 	return st, exitPassed
+}
+
+// keySet is the run's RSA key set: nil (provision generates one) without a file, the file's set
+// when it exists, else a set generated now and saved there for the next run.
+func keySet(path string) (*provision.Keys, error) {
+	if path == "" {
+		return nil, nil
+	}
+	keys, err := provision.LoadKeys(path)
+	if err == nil {
+		return keys, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		return nil, usageError{err.Error()}
+	}
+	if keys, err = provision.NewKeys(); err != nil {
+		return nil, fmt.Errorf("%w: %v", runtime.ErrEnvironment, err)
+	}
+	if err := keys.Save(path); err != nil {
+		return nil, usageError{fmt.Sprintf("--keys-file: saving the generated key set: %v", err)}
+	}
+	return keys, nil
 }
 
 // attachStage reaches a SUT given by URL and the mocks `mocks up` started for it.
