@@ -92,9 +92,6 @@ func (d *disruptions) restart(ctx context.Context) Disruption {
 // wait returns once every fault fired is over.
 func (d *disruptions) wait() { d.wg.Wait() }
 
-// extra is the settle time the faults add: the outage itself.
-func (d *disruptions) extra() time.Duration { return d.o.HKROutage }
-
 func (d *disruptions) list() []Disruption {
 	d.mu.Lock()
 	defer d.mu.Unlock()

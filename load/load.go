@@ -56,7 +56,8 @@ type Options struct {
 	HKROutage time.Duration
 	// RestartSUT restarts the SUT (hard stop, state kept) once half of the submissions are sent.
 	RestartSUT bool
-	// SettleTimeout bounds the wait, after the last send, for every decision and booking.
+	// SettleTimeout ends the wait for decisions and bookings once the SUT has made no progress
+	// (no new decision, booking or settled booking) for this long.
 	SettleTimeout time.Duration
 	// Progress receives a line now and then; nil: none.
 	Progress io.Writer
@@ -121,7 +122,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	if o.SettleTimeout <= 0 {
-		o.SettleTimeout = 5 * time.Minute
+		o.SettleTimeout = 2 * time.Minute
 	}
 	restore, err := leanRecording(ctx, o)
 	if err != nil {
@@ -170,21 +171,12 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("load interrupted: %w", err)
 	}
 
-	settleCtx, cancel := context.WithTimeout(ctx, o.SettleTimeout+disruptions.extra())
-	defer cancel()
-	want := map[string]bool{}
-	for _, s := range subs {
-		if s.err == nil {
-			want[s.submissionID] = true
-		}
-	}
 	if o.Progress != nil {
 		fmt.Fprintf(o.Progress, "  all %d sent in %s; waiting for the SUT's decisions and bookings\n", o.Submissions, r.SendFinishedAt.Sub(r.StartedAt).Round(time.Millisecond))
 	}
-	watch.awaitDecisions(settleCtx, want, o.Progress)
 	disruptions.wait()
 	r.Disruptions = disruptions.list()
-	end, err := settle(settleCtx, ctx, o, subs, watch)
+	end, snap, err := settle(ctx, o, subs, watch)
 	if err != nil {
 		return nil, err
 	}
@@ -195,7 +187,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.FinishedAt = time.Now().UTC()
 	usage1 := sampleUsage()
 	r.Kit = usage1.since(usage0, o.Submissions)
-	r.judge(subs, watch, end)
+	r.judge(subs, snap, end)
 	return r, nil
 }
 
@@ -277,27 +269,52 @@ type end struct {
 	timedOut bool
 }
 
-// settle waits, within settleCtx, until every BOOKED fee of an accepted submission reached the
-// HKR mock and the probe lists no pending booking, then reads the final state (with ctx, so that
-// a wait that timed out still gets its evidence).
-func settle(settleCtx, ctx context.Context, o Options, subs []sent, w *watcher) (end, error) {
+// settle waits until every sent submission is decided, every BOOKED fee of an accepted one is in
+// the HKR ledger and the probe lists no pending booking — as long as the SUT makes progress: it
+// gives up once nothing changed for o.SettleTimeout. It returns the final state and the decisions
+// known before it was read.
+func settle(ctx context.Context, o Options, subs []sent, w *watcher) (end, seen, error) {
+	var lastMark string
+	lastChange, lastPrint := time.Now(), time.Now()
 	for {
-		e, err := readEnd(ctx, o, subs, w, false)
-		if err != nil {
-			return e, err
-		}
-		if e.complete(subs, w) {
-			// Only now ask the probe about every accepted submission: once per round of
-			// 10 000 would be a load of its own.
-			if e, err = readEnd(ctx, o, subs, w, true); err != nil || e.complete(subs, w) {
-				return e, err
+		snap := w.snapshot()
+		undecided := 0
+		for _, s := range subs {
+			if s.err == nil && len(snap.decisionsOf(s.submissionID)) == 0 {
+				undecided++
 			}
 		}
-		select {
-		case <-settleCtx.Done():
-			e, err = readEnd(ctx, o, subs, w, true)
+		mark := fmt.Sprint(undecided)
+		if undecided == 0 {
+			e, err := readEnd(ctx, o, subs, snap, false)
+			if err != nil {
+				return e, snap, err
+			}
+			if e.complete(subs, snap) {
+				// Only now ask the probe about every accepted submission: once per round of
+				// 10 000 would be a load of its own.
+				if e, err = readEnd(ctx, o, subs, snap, true); err != nil || e.complete(subs, snap) {
+					return e, snap, err
+				}
+			}
+			mark += fmt.Sprintf("/%d/%d", len(e.ledger), len(e.pending))
+		}
+		if mark != lastMark {
+			lastMark, lastChange = mark, time.Now()
+		}
+		if time.Since(lastChange) > o.SettleTimeout {
+			snap = w.snapshot()
+			e, err := readEnd(ctx, o, subs, snap, true)
 			e.timedOut = true
-			return e, err
+			return e, snap, err
+		}
+		if o.Progress != nil && time.Since(lastPrint) >= 5*time.Second {
+			fmt.Fprintf(o.Progress, "  %d of %d still undecided\n", undecided, len(subs))
+			lastPrint = time.Now()
+		}
+		select {
+		case <-ctx.Done():
+			return end{}, snap, fmt.Errorf("load interrupted: %w", ctx.Err())
 		case <-time.After(time.Second):
 		}
 	}
@@ -305,7 +322,7 @@ func settle(settleCtx, ctx context.Context, o Options, subs []sent, w *watcher) 
 
 // complete says whether nothing is left to wait for: every sent submission decided, every BOOKED
 // fee of an accepted one in the ledger, no booking pending at the probe.
-func (e end) complete(subs []sent, w *watcher) bool {
+func (e end) complete(subs []sent, w seen) bool {
 	if len(e.pending) > 0 || len(e.probeErr) > 0 {
 		return false
 	}
@@ -326,7 +343,7 @@ func (e end) complete(subs []sent, w *watcher) bool {
 	return true
 }
 
-func readEnd(ctx context.Context, o Options, subs []sent, w *watcher, records bool) (end, error) {
+func readEnd(ctx context.Context, o Options, subs []sent, w seen, records bool) (end, error) {
 	e := end{cases: map[string]int{}, ledger: map[string]hkr.LedgerLine{}, bookedAt: map[string]time.Time{},
 		pending: map[string]bool{}, probeErr: map[string]string{}}
 	lines, err := o.HKR.Ledger(ctx)

@@ -164,7 +164,7 @@ type Outcome struct {
 }
 
 // judge builds the outcomes and the completeness proof from what the mocks and the probe report.
-func (r *Result) judge(subs []sent, w *watcher, e end) {
+func (r *Result) judge(subs []sent, w seen, e end) {
 	c := &r.Completeness
 	c.FeesBooked, c.FeesDue = decimal.Zero, decimal.Zero
 	var decisionMs, bookingMs []float64
@@ -303,7 +303,7 @@ func (r *Result) verdict(e end) {
 		}
 	}
 	if e.timedOut {
-		r.Reasons = append(r.Reasons, "the SUT had not settled when the wait ended (--settle-timeout)")
+		r.Reasons = append(r.Reasons, "the SUT had not settled: nothing changed for --settle-timeout")
 	}
 	if !c.FeesBooked.Equal(c.FeesDue) {
 		r.Reasons = append(r.Reasons, fmt.Sprintf("booked %s of %s in BOOKED fees", c.FeesBooked.StringFixed(2), c.FeesDue.StringFixed(2)))

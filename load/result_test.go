@@ -24,14 +24,14 @@ func fixture(id, status, amount string) fixtures.Fixture {
 // world is three submissions the SUT handled well: two BOOKED fees, one CANCELED.
 type world struct {
 	subs []sent
-	w    *watcher
+	w    seen
 	e    end
 }
 
 func newWorld() *world {
 	o := Options{RunTag: "abc", Fixtures: []fixtures.Fixture{fixture("a", "BOOKED", "12.34"), fixture("b", "CANCELED", "1.01"), fixture("c", "BOOKED", "0.01")}}
 	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	wd := &world{w: newWatcher(nil), e: end{cases: map[string]int{}, ledger: map[string]hkr.LedgerLine{}, bookedAt: map[string]time.Time{},
+	wd := &world{w: newWatcher(nil).snapshot(), e: end{cases: map[string]int{}, ledger: map[string]hkr.LedgerLine{}, bookedAt: map[string]time.Time{},
 		pending: map[string]bool{}, probeErr: map[string]string{}}}
 	for i := range 3 {
 		p := o.plan(i)

@@ -3,27 +3,54 @@ package load
 import (
 	"context"
 	"fmt"
-	"io"
 	"sync"
 	"time"
 
 	"github.com/konform/konform/mocks/fitconnect"
 )
 
-// watcher follows the delivery service mock's event feed: when each submission was submitted
-// and every decision the SUT logged for it.
+// seen is what the feed told so far: when each submission was submitted, and every decision
+// logged for it.
+type seen struct {
+	submitted map[string]time.Time
+	decisions map[string][]fitconnect.FeedEntry
+}
+
+func (v seen) decisionsOf(id string) []fitconnect.FeedEntry { return v.decisions[id] }
+
+func (v seen) submittedAt(id string) (time.Time, bool) {
+	t, ok := v.submitted[id]
+	return t, ok
+}
+
+// watcher follows the delivery service mock's event feed.
 type watcher struct {
 	ctl *fitconnect.Control
 
-	mu        sync.Mutex
-	seq       int64
-	submitted map[string]time.Time
-	decisions map[string][]fitconnect.FeedEntry
-	decided   int
+	mu      sync.Mutex
+	seq     int64
+	seen    seen
+	decided int
 }
 
 func newWatcher(ctl *fitconnect.Control) *watcher {
-	return &watcher{ctl: ctl, submitted: map[string]time.Time{}, decisions: map[string][]fitconnect.FeedEntry{}}
+	return &watcher{ctl: ctl, seen: seen{submitted: map[string]time.Time{}, decisions: map[string][]fitconnect.FeedEntry{}}}
+}
+
+// snapshot copies what the feed told so far. Judging reads a snapshot taken before it reads the
+// SUT's cases and the HKR ledger: a decision logged after that read would otherwise look like an
+// accepted submission without its case.
+func (w *watcher) snapshot() seen {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	v := seen{submitted: make(map[string]time.Time, len(w.seen.submitted)), decisions: make(map[string][]fitconnect.FeedEntry, len(w.seen.decisions))}
+	for k, t := range w.seen.submitted {
+		v.submitted[k] = t
+	}
+	for k, d := range w.seen.decisions {
+		v.decisions[k] = d[:len(d):len(d)]
+	}
+	return v
 }
 
 // feedInterval is how often the feed is read: it bounds how late the kit learns of a decision,
@@ -66,12 +93,12 @@ func (w *watcher) poll(ctx context.Context) error {
 			w.seq = e.Seq
 			switch e.Event {
 			case fitconnect.EventSubmitSubmission:
-				w.submitted[e.SubmissionID] = e.LoggedAt
+				w.seen.submitted[e.SubmissionID] = e.LoggedAt
 			case fitconnect.EventAcceptSubmission, fitconnect.EventRejectSubmission:
-				if len(w.decisions[e.SubmissionID]) == 0 {
+				if len(w.seen.decisions[e.SubmissionID]) == 0 {
 					w.decided++
 				}
-				w.decisions[e.SubmissionID] = append(w.decisions[e.SubmissionID], e)
+				w.seen.decisions[e.SubmissionID] = append(w.seen.decisions[e.SubmissionID], e)
 			}
 		}
 		w.mu.Unlock()
@@ -82,44 +109,4 @@ func (w *watcher) decidedCount() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.decided
-}
-
-func (w *watcher) decisionsOf(id string) []fitconnect.FeedEntry {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.decisions[id]
-}
-
-func (w *watcher) submittedAt(id string) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	t, ok := w.submitted[id]
-	return t, ok
-}
-
-// awaitDecisions returns once every submission in want has a decision, or ctx ends.
-func (w *watcher) awaitDecisions(ctx context.Context, want map[string]bool, progress io.Writer) {
-	last := time.Now()
-	for {
-		missing := 0
-		w.mu.Lock()
-		for id := range want {
-			if len(w.decisions[id]) == 0 {
-				missing++
-			}
-		}
-		w.mu.Unlock()
-		if missing == 0 {
-			return
-		}
-		if progress != nil && time.Since(last) >= 5*time.Second {
-			fmt.Fprintf(progress, "  %d of %d still undecided\n", missing, len(want))
-			last = time.Now()
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(feedInterval):
-		}
-	}
 }

@@ -116,6 +116,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	keepMemoryFlat()
 	rep := &benchReport{Machine: bench.CPUModel(), Cores: goruntime.NumCPU(), At: time.Now().UTC()}
 	fmt.Fprintf(stdout, "Konform bench — %s, %d cores, %s\n", rep.Machine, rep.Cores, rep.At.Format(time.RFC3339))
 	code := runBench(ctx, rep, *n, sizes, *runs, *selftest, *schemas, stdout, stderr)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"syscall"
@@ -59,7 +60,7 @@ func parseLoadFlags(args []string, stdout, stderr io.Writer) (loadOptions, error
 	fs.BoolVar(&lo.hkrOutage, "hkr-outage", false, "make the HKR mock answer 503 once a third of the submissions are sent, for --hkr-outage-for")
 	fs.DurationVar(&lo.outageFor, "hkr-outage-for", 15*time.Second, "the `DURATION` of the HKR outage")
 	fs.BoolVar(&lo.sutRestart, "sut-restart", false, "restart the SUT (hard stop, state kept) once half of the submissions are sent")
-	fs.DurationVar(&lo.settleTimeout, "settle-timeout", 5*time.Minute, "after the last send, wait at most `DURATION` for every decision and booking")
+	fs.DurationVar(&lo.settleTimeout, "settle-timeout", 2*time.Minute, "after the last send, stop waiting for decisions and bookings once the SUT made no progress for `DURATION`")
 	fs.StringVar(&o.sutImage, "sut-image", "", "start the SUT from this local Docker `IMAGE`")
 	fs.StringVar(&o.sutURL, "sut-url", "", "load the SUT already running at this `URL` (with the mocks of conformance mocks up)")
 	fs.StringVar(&o.sutRestartCmd, "sut-restart-cmd", "", "with --sut-url: a shell `COMMAND` that restarts the SUT (its state kept), for --sut-restart")
@@ -134,6 +135,7 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 	}
 	o := lo.run
 	o.runID = uuid.NewString()
+	keepMemoryFlat()
 	progress := stdout
 	if o.quiet {
 		progress = io.Discard
@@ -215,6 +217,17 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitPassed
+}
+
+// loadMemoryLimit is the soft memory limit of a load (unless GOMEMLIMIT sets one): the mocks of
+// the process runtime live in the kit's process, and without it the collector lets the heap grow
+// to twice what is live before it runs.
+const loadMemoryLimit = 224 << 20
+
+func keepMemoryFlat() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(loadMemoryLimit)
+	}
 }
 
 // loadFixtures picks the corpus fixtures with a payment and at most loadFixtureLimit bytes; left
