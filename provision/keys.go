@@ -66,6 +66,9 @@ func LoadKeys(path string) (*Keys, error) {
 		if !ok {
 			return nil, fmt.Errorf("key file %s: key %s is not a private RSA key", path, name)
 		}
+		// A key read from a JWK carries no precomputed values; without them every private
+		// operation recomputes them.
+		priv.Precompute()
 		pub := jwk.Public()
 		*slot = &pki.Key{Private: priv, JWK: jwk, Public: pub, PublicOps: sk.PublicOps, PrivateOps: sk.PrivateOps, Chain: jwk.Certificates}
 	}

@@ -35,9 +35,13 @@ func ParseJWK(raw, wantAlg string) (*jose.JSONWebKey, error) {
 	if err := json.Unmarshal([]byte(raw), &k); err != nil {
 		return nil, fmt.Errorf("not a JWK: %w", err)
 	}
-	if _, ok := k.Key.(*rsa.PrivateKey); !ok {
+	priv, ok := k.Key.(*rsa.PrivateKey)
+	if !ok {
 		return nil, errors.New("not an RSA private key")
 	}
+	// Parsed from JSON the key has no precomputed values; every private operation would
+	// recompute them.
+	priv.Precompute()
 	if k.Algorithm != wantAlg {
 		return nil, fmt.Errorf("alg is %q, want %q", k.Algorithm, wantAlg)
 	}
