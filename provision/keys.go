@@ -21,6 +21,7 @@ func (k *Keys) slots() map[string]**pki.Key {
 	return map[string]**pki.Key{
 		"destinationEncryption": &k.DestinationEncryption, "destinationSigning": &k.DestinationSigning,
 		"foreignEncryption": &k.ForeignEncryption, "foreignSigning": &k.ForeignSigning, "other": &k.Other,
+		"deliveryService": &k.DeliveryService,
 	}
 }
 
@@ -56,7 +57,7 @@ func LoadKeys(path string) (*Keys, error) {
 	for name, slot := range k.slots() {
 		sk, ok := in[name]
 		if !ok {
-			return nil, fmt.Errorf("key file %s: no key %q", path, name)
+			return nil, fmt.Errorf("key file %s: no key %q (a set of an older kit: delete the file, the next run generates and keeps a new one)", path, name)
 		}
 		var jwk jose.JSONWebKey
 		if err := jwk.UnmarshalJSON(sk.JWK); err != nil {

@@ -54,6 +54,9 @@ type Keys struct {
 	DestinationEncryption, DestinationSigning *pki.Key
 	ForeignEncryption, ForeignSigning         *pki.Key
 	Other                                     *pki.Key
+	// DeliveryService signs the delivery service mock's SETs (Config.SigningKey): kept with the
+	// set, so that a run with a kept set generates no RSA key at all.
+	DeliveryService *pki.Key
 }
 
 // NewKeys generates a fresh key set (RSA 4096, self-signed chains), in parallel.
@@ -63,7 +66,7 @@ func NewKeys(opts ...pki.Option) (*Keys, error) {
 		dst  **pki.Key
 		sign bool
 	}
-	jobs := []job{{&k.DestinationEncryption, false}, {&k.DestinationSigning, true}, {&k.ForeignEncryption, false}, {&k.ForeignSigning, true}, {&k.Other, false}}
+	jobs := []job{{&k.DestinationEncryption, false}, {&k.DestinationSigning, true}, {&k.ForeignEncryption, false}, {&k.ForeignSigning, true}, {&k.Other, false}, {&k.DeliveryService, true}}
 	var wg sync.WaitGroup
 	errs := make([]error, len(jobs))
 	for i, j := range jobs {
@@ -110,7 +113,11 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		o.PollInterval = DefaultPollInterval
 	}
 	ctl := fitconnect.NewControl(o.FitConnect.External)
-	if err := ctl.Configure(ctx, fitconnect.Config{PublicBaseURL: o.FitConnect.Internal}); err != nil {
+	signing, err := keys.DeliveryService.JWK.MarshalJSON()
+	if err != nil {
+		return nil, fmt.Errorf("the delivery service's signing key: %w", err)
+	}
+	if err := ctl.Configure(ctx, fitconnect.Config{PublicBaseURL: o.FitConnect.Internal, SigningKey: signing}); err != nil {
 		return nil, fmt.Errorf("configuring the delivery service mock: %w", err)
 	}
 	fc := runenv.FitConnect{

@@ -90,11 +90,12 @@ func (s *Server) controlRoutes() http.Handler {
 	mux.HandleFunc("GET "+HeldPath, s.ctlHeld)
 	mux.HandleFunc("GET "+FeedPath, s.ctlFeed)
 	mux.HandleFunc("GET "+SigningKeyPath, func(w http.ResponseWriter, r *http.Request) {
-		if s.signing == nil {
-			controlFail(w, http.StatusServiceUnavailable, "no signing key: "+fmt.Sprint(s.initErr))
+		key, err := s.signingKey()
+		if err != nil {
+			controlFail(w, http.StatusServiceUnavailable, "no signing key: "+err.Error())
 			return
 		}
-		raw, err := pki.MarshalJWK(s.signing.Public, s.signing.PublicOps)
+		raw, err := pki.MarshalJWK(key.Public, key.PublicOps)
 		if err != nil {
 			controlFail(w, http.StatusInternalServerError, err.Error())
 			return
@@ -122,6 +123,17 @@ func (s *Server) ctlConfigure(w http.ResponseWriter, r *http.Request) {
 	if cfg.TokenTTLSeconds < 0 {
 		controlFail(w, http.StatusBadRequest, "tokenTtlSeconds must not be negative")
 		return
+	}
+	if len(cfg.SigningKey) > 0 {
+		k, err := pki.KeyFromJWK(cfg.SigningKey)
+		if err == nil && k.JWK.Algorithm != pki.AlgSigning {
+			err = fmt.Errorf("alg %q, want %s", k.JWK.Algorithm, pki.AlgSigning)
+		}
+		if err != nil {
+			controlFail(w, http.StatusBadRequest, "signingKey: "+err.Error())
+			return
+		}
+		s.setSigningKey(k)
 	}
 	s.mu.Lock()
 	if cfg.PublicBaseURL != "" {

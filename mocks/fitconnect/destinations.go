@@ -27,7 +27,12 @@ func publicJWKJSON(k jose.JSONWebKey) (json.RawMessage, error) {
 }
 
 func (s *Server) handleJWKS(w http.ResponseWriter, r *http.Request) {
-	raw, err := pki.MarshalJWK(s.signing.Public, s.signing.PublicOps)
+	key, err := s.signingKey()
+	if err != nil {
+		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
+		return
+	}
+	raw, err := pki.MarshalJWK(key.Public, key.PublicOps)
 	if err != nil {
 		s.problem(w, r, http.StatusInternalServerError, probInternal, "Internal Server Error", err.Error())
 		return

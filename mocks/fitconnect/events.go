@@ -341,8 +341,12 @@ func (s *Server) issueSET(iss, subject, caseID, event string, payload map[string
 	if err != nil {
 		return "", "", err
 	}
+	key, err := s.signingKey()
+	if err != nil {
+		return "", "", fmt.Errorf("signing SET: %w", err)
+	}
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.PS512,
-		Key: jose.JSONWebKey{Key: s.signing.Private, KeyID: s.signing.Public.KeyID}},
+		Key: jose.JSONWebKey{Key: key.Private, KeyID: key.Public.KeyID}},
 		(&jose.SignerOptions{}).WithType(SETType))
 	if err != nil {
 		return "", "", fmt.Errorf("signing SET: %w", err)

@@ -44,3 +44,26 @@ func TestFeedListsEventsInLogOrder(t *testing.T) {
 		t.Errorf("feed since -1: status %d, want 400", r.status)
 	}
 }
+
+func TestConfiguredSigningKeySignsTheSETs(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	raw, err := destSigKey.JWK.MarshalJSON()
+	must(t, err)
+	must(t, e.ctl.Configure(ctx, Config{SigningKey: raw}))
+	got, err := e.ctl.SigningKey(ctx)
+	must(t, err)
+	if got.KeyID != destSigKey.JWK.KeyID {
+		t.Errorf("signing key %q after configuring %q", got.KeyID, destSigKey.JWK.KeyID)
+	}
+	encRaw, err := destEncKey.JWK.MarshalJSON()
+	must(t, err)
+	if err := e.ctl.Configure(ctx, Config{SigningKey: encRaw}); err == nil || !strings.Contains(err.Error(), "PS512") {
+		t.Errorf("an RSA-OAEP-256 key as signing key: %v, want a refusal naming PS512", err)
+	}
+	pubRaw, err := destSigKey.Public.MarshalJSON()
+	must(t, err)
+	if err := e.ctl.Configure(ctx, Config{SigningKey: pubRaw}); err == nil || !strings.Contains(err.Error(), "private") {
+		t.Errorf("a public key as signing key: %v, want a refusal naming it", err)
+	}
+}

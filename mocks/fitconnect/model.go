@@ -13,6 +13,10 @@ type Config struct {
 	PublicBaseURL string `json:"publicBaseUrl"`
 	// TokenTTLSeconds is the lifetime of access tokens issued from now on (0: unchanged).
 	TokenTTLSeconds int `json:"tokenTtlSeconds"`
+	// SigningKey, when set, is the private JWK (PS512, kid, x5c) the mock signs its SETs with
+	// from now on: the kit hands in a key it keeps between runs. Without one the mock generates
+	// its own on first use.
+	SigningKey json.RawMessage `json:"signingKey,omitempty"`
 }
 
 // Client roles.

@@ -48,7 +48,8 @@ type Server struct {
 	tokenTTL   time.Duration
 	dataDir    string
 	ownDataDir bool
-	signing    *pki.Key
+	signMu     sync.Mutex
+	signing    *pki.Key // signingKey(); guarded by signMu
 	keyBits    int
 	initErr    error
 	cbClient   *http.Client
@@ -150,13 +151,6 @@ func New(opts ...Option) *Server {
 	if s.cbAttempts < 1 {
 		s.cbAttempts = 1
 	}
-	if s.signing == nil {
-		k, err := pki.NewSigningKey(signingKeyID, pki.WithBits(s.keyBits))
-		if err != nil {
-			s.initErr = err
-		}
-		s.signing = k
-	}
 	if s.dataDir == "" {
 		dir, err := os.MkdirTemp("", "konform-fitconnect-*")
 		if err != nil && s.initErr == nil {
@@ -180,6 +174,27 @@ func New(opts ...Option) *Server {
 	s.api = s.routes()
 	s.control = s.controlRoutes()
 	return s
+}
+
+// signingKey is the key the mock signs its SETs with: the one handed in (WithSigningKey,
+// Config.SigningKey), else one generated on first use.
+func (s *Server) signingKey() (*pki.Key, error) {
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	if s.signing == nil {
+		k, err := pki.NewSigningKey(signingKeyID, pki.WithBits(s.keyBits))
+		if err != nil {
+			return nil, err
+		}
+		s.signing = k
+	}
+	return s.signing, nil
+}
+
+func (s *Server) setSigningKey(k *pki.Key) {
+	s.signMu.Lock()
+	defer s.signMu.Unlock()
+	s.signing = k
 }
 
 // Recorder is the mock's evidence log.

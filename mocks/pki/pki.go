@@ -236,3 +236,31 @@ func VerifyChain(jwk jose.JSONWebKey) error {
 	}
 	return nil
 }
+
+// KeyFromJWK rebuilds a Key from its private JWK (as JWK.MarshalJSON writes it: kid, alg, x5c),
+// with the key_ops FIT-Connect attaches to its alg. The private key is precomputed once, which a
+// key read from JSON otherwise is not.
+func KeyFromJWK(raw []byte) (*Key, error) {
+	var jwk jose.JSONWebKey
+	if err := jwk.UnmarshalJSON(raw); err != nil {
+		return nil, fmt.Errorf("pki: not a JWK: %w", err)
+	}
+	priv, ok := jwk.Key.(*rsa.PrivateKey)
+	if !ok {
+		return nil, fmt.Errorf("pki: JWK %q is not a private RSA key", jwk.KeyID)
+	}
+	if len(jwk.KeyID) < 8 || len(jwk.KeyID) > 64 {
+		return nil, fmt.Errorf("pki: kid %q must be 8 to 64 characters long", jwk.KeyID)
+	}
+	var pubOps, privOps []string
+	switch jwk.Algorithm {
+	case AlgSigning:
+		pubOps, privOps = []string{"verify"}, []string{"sign"}
+	case AlgEncryption:
+		pubOps, privOps = []string{"wrapKey"}, []string{"unwrapKey"}
+	default:
+		return nil, fmt.Errorf("pki: JWK %q: alg %q (FIT-Connect uses %s and %s)", jwk.KeyID, jwk.Algorithm, AlgSigning, AlgEncryption)
+	}
+	priv.Precompute()
+	return &Key{Private: priv, JWK: jwk, Public: jwk.Public(), PublicOps: pubOps, PrivateOps: privOps, Chain: jwk.Certificates}, nil
+}
