@@ -31,7 +31,9 @@ type ProcessRuntime struct {
 	mu      sync.Mutex
 	servers []*http.Server
 	sut     *processSUT
-	sutPort int
+	// sutLn holds the reference's port for the whole run: the reference serves on it as an
+	// inherited socket, so no other process can take the port between runs of the reference.
+	sutLn *net.TCPListener
 }
 
 // NewProcess returns a process runtime that keeps its files below workDir.
@@ -80,14 +82,14 @@ func (p *ProcessRuntime) StartActors(ctx context.Context, actors map[string]Acto
 func (p *ProcessRuntime) SUTBase() (string, string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.sutPort == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err == nil {
-			p.sutPort = ln.Addr().(*net.TCPAddr).Port
-			ln.Close()
+	if p.sutLn == nil {
+		ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+		if err != nil {
+			return "http://127.0.0.1:0", "127.0.0.1:0" // StartSUT reports it
 		}
+		p.sutLn = ln
 	}
-	addr := fmt.Sprintf("127.0.0.1:%d", p.sutPort)
+	addr := p.sutLn.Addr().String()
 	return "http://" + addr, addr
 }
 
@@ -111,7 +113,18 @@ func (p *ProcessRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error
 		"KONFORM_REFERENCE_DEFECTS="+strings.Join(spec.Reference.Defects, ","),
 		"KONFORM_REFERENCE_SCHEMA_DIR="+spec.Reference.SchemaDir,
 	)
-	s := &processSUT{cmd: p.ReferenceCommand, env: env, probeURL: base}
+	p.mu.Lock()
+	ln := p.sutLn
+	p.mu.Unlock()
+	if ln == nil {
+		return nil, envErr("no loopback port for the reference")
+	}
+	lnFile, err := ln.File()
+	if err != nil {
+		return nil, envErr("handing the reference its port: %v", err)
+	}
+	env = append(env, "KONFORM_REFERENCE_LISTEN_FD=3") // ExtraFiles[0]
+	s := &processSUT{cmd: p.ReferenceCommand, env: env, probeURL: base, listener: lnFile}
 	p.mu.Lock()
 	p.sut = s
 	p.mu.Unlock()
@@ -137,11 +150,16 @@ func (p *ProcessRuntime) ActorLogs(ctx context.Context) map[string][]byte {
 func (p *ProcessRuntime) Close(ctx context.Context) error {
 	p.mu.Lock()
 	servers, sut := p.servers, p.sut
-	p.servers, p.sut = nil, nil
+	ln := p.sutLn
+	p.servers, p.sut, p.sutLn = nil, nil, nil
 	p.mu.Unlock()
 	var errs []error
 	if sut != nil {
 		errs = append(errs, sut.stop(ctx, false))
+		sut.listener.Close()
+	}
+	if ln != nil {
+		ln.Close()
 	}
 	for _, s := range servers {
 		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
@@ -157,6 +175,7 @@ type processSUT struct {
 	cmd      []string
 	env      []string
 	probeURL string
+	listener *os.File // the socket the reference serves on, inherited as fd 3
 
 	mu   sync.Mutex
 	proc *exec.Cmd
@@ -197,6 +216,7 @@ func (s *processSUT) start(ctx context.Context) error {
 	cmd.Stdout = lockedWriter{s}
 	cmd.Stderr = lockedWriter{s}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.ExtraFiles = []*os.File{s.listener}
 	if err := cmd.Start(); err != nil {
 		return envErr("starting the reference Fachverfahren: %v", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
@@ -68,4 +69,29 @@ func TestProcessRuntimeRefusesAnImage(t *testing.T) {
 	if _, err := rt.StartSUT(context.Background(), SUTSpec{Image: "vendor:1"}); !errors.Is(err, ErrUsage) {
 		t.Fatalf("err = %v, want a usage error", err)
 	}
+}
+
+// TestSUTPortIsHeldForTheRun: the reference's port stays the runtime's from SUTBase to Close,
+// so that a parallel run cannot take it before the reference starts or while it restarts.
+func TestSUTPortIsHeldForTheRun(t *testing.T) {
+	rt, err := NewProcess(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, listen := rt.SUTBase()
+	if _, again := rt.SUTBase(); again != listen {
+		t.Errorf("SUTBase changed from %s to %s", listen, again)
+	}
+	if ln, err := net.Listen("tcp", listen); err == nil {
+		ln.Close()
+		t.Fatalf("another process could listen on the SUT's port %s", listen)
+	}
+	if err := rt.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", listen)
+	if err != nil {
+		t.Fatalf("the SUT's port %s is still held after Close: %v", listen, err)
+	}
+	ln.Close()
 }

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,6 +31,10 @@ const (
 	EnvDataDir   = "KONFORM_REFERENCE_DATA_DIR"
 	EnvDefects   = "KONFORM_REFERENCE_DEFECTS"
 	EnvSchemaDir = "KONFORM_REFERENCE_SCHEMA_DIR"
+	// EnvListenFD names an inherited file descriptor of a listening socket to serve on instead
+	// of listening on KONFORM_LISTEN_ADDR: the kit's process runtime holds the port, so no other
+	// process can take it between choosing it and the reference's start (or restart).
+	EnvListenFD = "KONFORM_REFERENCE_LISTEN_FD"
 )
 
 // Config is the validated configuration of the reference.
@@ -52,6 +57,7 @@ type Config struct {
 	// XTA is the XTA reader's configuration; nil when KONFORM_XTA_MSGBOX_URL is not set.
 	XTA       *xtareader.Config
 	DataDir   string
+	ListenFD  int // 0: listen on ListenAddr
 	SchemaDir string
 	Defects   defects.Set
 }
@@ -101,6 +107,13 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		c.XTA = x
 	}
 	c.DataDir, _ = req(EnvDataDir)
+	if v := getenv(EnvListenFD); v != "" {
+		fd, err := strconv.Atoi(v)
+		if err != nil || fd < 3 {
+			return bad(EnvListenFD, "not an inherited file descriptor (≥ 3): "+v)
+		}
+		c.ListenFD = fd
+	}
 	if c.DataDir == "" {
 		c.DataDir = "./data"
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -79,9 +80,9 @@ func Run(ctx context.Context, cfg Config, logger *slog.Logger) error {
 	}
 	mux.Handle(contract.ProbePrefix+"/", probe.New(st, probeOpts...))
 
-	ln, err := net.Listen("tcp", cfg.ListenAddr)
+	ln, err := listen(cfg)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+		return err
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	logger.Info("reference Fachverfahren serving", "addr", ln.Addr().String(), "transports", info.Served(),
@@ -157,6 +158,23 @@ func transports(cfg Config) []string {
 }
 
 // defectNames lists the switched-on defects for the start-up log.
+func listen(cfg Config) (net.Listener, error) {
+	if cfg.ListenFD == 0 {
+		ln, err := net.Listen("tcp", cfg.ListenAddr)
+		if err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.ListenAddr, err)
+		}
+		return ln, nil
+	}
+	f := os.NewFile(uintptr(cfg.ListenFD), "inherited listener")
+	defer f.Close()
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s=%d: not a listening socket: %w", EnvListenFD, cfg.ListenFD, err)
+	}
+	return ln, nil
+}
+
 func defectNames(d defects.Set) []string {
 	out := []string{}
 	for _, n := range defects.Names() {
