@@ -28,7 +28,7 @@ func TestCertifiedRunVerifies(t *testing.T) {
 	}
 	out := filepath.Join(t.TempDir(), "R")
 	log, code := runCLI(t, 20*time.Minute, "run", "--runtime=docker", "--schemas", specs, "--out", out,
-		"--profile", "smoke,hkr-payment", "--sut-poll-interval", "2s",
+		"--profile", "smoke,hkr-payment", "--sut-poll-interval", "1s",
 		"--certify", "--sign-key", filepath.Join(keys, "konform.key"))
 	if code != exitPassed {
 		t.Fatalf("run --certify: exit %d\n%s", code, log)

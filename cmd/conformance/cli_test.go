@@ -164,7 +164,7 @@ func TestFullRunInContainers(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, cli(t), "run", "--runtime=docker", "--schemas", specs, "--out", outDir, "--sut-poll-interval", "2s")
+	cmd := exec.CommandContext(ctx, cli(t), "run", "--runtime=docker", "--schemas", specs, "--out", outDir, "--sut-poll-interval", "1s")
 	cmd.Dir = root
 	var buf bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &buf, &buf

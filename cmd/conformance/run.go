@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -406,7 +407,7 @@ func newLiveSummary(path string, meta report.Meta, selected []string, console *r
 }
 
 func (l *liveSummary) add(sr types.SpecReport) {
-	l.specs = append(l.specs, sr)
+	l.specs = append(l.specs, withEvidenceJSON(sr))
 	s := l.write()
 	if l.console == nil {
 		return
@@ -417,6 +418,23 @@ func (l *liveSummary) add(sr types.SpecReport) {
 			l.console.Progress(len(l.specs), len(l.selected), v)
 		}
 	}
+}
+
+// withEvidenceJSON renders the check's evidence entry to JSON once: summary.json is rewritten
+// after every check, and its evidence digests would otherwise marshal every finished check's
+// evidence again each time.
+func withEvidenceJSON(sr types.SpecReport) types.SpecReport {
+	entries := slices.Clone(sr.ReportEntries)
+	for i, e := range entries {
+		if e.Name != report.EntryEvidence || e.Value.AsJSON != "" || e.Value.GetRawValue() == nil {
+			continue
+		}
+		if b, err := json.Marshal(e.Value.GetRawValue()); err == nil {
+			entries[i].Value.AsJSON = string(b)
+		}
+	}
+	sr.ReportEntries = entries
+	return sr
 }
 
 func (l *liveSummary) write() report.Summary {

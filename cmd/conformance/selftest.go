@@ -28,7 +28,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "`DIR` for each run's reports")
 	schemas := fs.String("schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder that conformance schemas fetch fills)")
 	parallel := fs.Int("parallel", 10, "`N` runs at a time (a run mostly waits on the reference's poll cadence, so runs overlap well even on 2 cores)")
-	poll := fs.Duration("sut-poll-interval", 2*time.Second, "the poll `INTERVAL` handed to the reference in every run")
+	poll := fs.Duration("sut-poll-interval", time.Second, "the poll `INTERVAL` handed to the reference in every run (the runs wait on its cadence; 1 s leaves the callback checks room between rounds)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
 	}
