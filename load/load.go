@@ -277,6 +277,10 @@ func settle(ctx context.Context, o Options, subs []sent, w *watcher) (end, seen,
 	var lastMark string
 	lastChange, lastPrint := time.Now(), time.Now()
 	for {
+		// Without the feed no decision can be seen: that is the kit's failure, not the SUT's.
+		if err := w.failed(); err != nil && ctx.Err() == nil {
+			return end{}, seen{}, err
+		}
 		snap := w.snapshot()
 		undecided := 0
 		for _, s := range subs {

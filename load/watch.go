@@ -31,6 +31,7 @@ type watcher struct {
 	seq     int64
 	seen    seen
 	decided int
+	err     error // why the feed could not be read; the watcher has stopped
 }
 
 func newWatcher(ctl *fitconnect.Control) *watcher {
@@ -62,6 +63,9 @@ func (w *watcher) run(ctx context.Context) error {
 	defer t.Stop()
 	for {
 		if err := w.poll(ctx); err != nil {
+			w.mu.Lock()
+			w.err = err
+			w.mu.Unlock()
 			return err
 		}
 		select {
@@ -103,6 +107,13 @@ func (w *watcher) poll(ctx context.Context) error {
 		}
 		w.mu.Unlock()
 	}
+}
+
+// failed returns why the watcher stopped reading the feed, if it did.
+func (w *watcher) failed() error {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.err
 }
 
 func (w *watcher) decidedCount() int {
