@@ -56,7 +56,7 @@ func TestReleaseBinaryOutsideACheckout(t *testing.T) {
 	kitTags := []string{runtime.MockImage.Tag(id), runtime.ReferenceImage.Tag(id), refTag}
 	t.Cleanup(func() { removeImages(t, kitTags...) })
 
-	out, code := sh(10*time.Minute, "run", "--schemas", specs, "--out", "smoke", "--profile", "smoke")
+	out, code := sh(10*time.Minute, "run", "--schemas", specs, "--out", "smoke", "--profile", "smoke", "--sut-poll-interval", "1s")
 	t.Log(out)
 	if code != exitPassed || !strings.Contains(out, "from this statically linked conformance binary") {
 		t.Fatalf("a run from the release binary alone: exit %d, want 0 with images built from the binary itself", code)
@@ -77,7 +77,7 @@ func TestReleaseBinaryOutsideACheckout(t *testing.T) {
 		t.Fatalf("images load: exit %d\n%s", code, out)
 	}
 
-	out, code = sh(30*time.Minute, "run", "--sut-image", refTag, "--schemas", specs, "--out", "report")
+	out, code = sh(30*time.Minute, "run", "--sut-image", refTag, "--schemas", specs, "--out", "report", "--sut-poll-interval", "1s")
 	t.Log(out)
 	if code != exitPassed {
 		t.Fatalf("run --sut-image %s from %s: exit %d", refTag, vendorDir, code)
@@ -145,7 +145,7 @@ func TestGoInstallOutsideACheckout(t *testing.T) {
 	if code != exitPassed || !strings.Contains(out, "from module "+source.ModulePath+"@"+version+" (module cache)") {
 		t.Fatalf("images build from the module cache: exit %d\n%s", code, out)
 	}
-	out, code = sh(15*time.Minute, "run", "--sut-image", refTag, "--schemas", specs, "--out", "report", "--profile", "smoke,hkr-payment")
+	out, code = sh(15*time.Minute, "run", "--sut-image", refTag, "--schemas", specs, "--out", "report", "--profile", "smoke,hkr-payment", "--sut-poll-interval", "1s")
 	t.Log(out)
 	if code != exitPassed {
 		t.Fatalf("run --sut-image from a go-installed binary: exit %d", code)

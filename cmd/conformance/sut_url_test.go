@@ -25,7 +25,7 @@ func TestMocksUpAndSUTURL(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts mocks, a reference and a run; skipped with -short")
 	}
-	v := startVendor(t, "--runtime=process")
+	v := startVendor(t, "--runtime=process", "--sut-poll-interval", "1s")
 	out, code := runCLI(t, 3*time.Minute, "run", "--sut-url", v.sutURL, "--mocks", v.session, "--profile", "smoke", "--out", filepath.Join(t.TempDir(), "report"))
 	if code != exitPassed {
 		t.Fatalf("run --sut-url: exit %d\n%s%s", code, out, v.logs())
@@ -49,7 +49,7 @@ func TestMocksUpDockerAndSUTURL(t *testing.T) {
 		}
 		t.Skipf("\n\n*** NO DOCKER ENGINE: mocks up in Docker with a SUT on the host is SKIPPED (%v) ***\n\n", err)
 	}
-	v := startVendor(t, "--runtime=docker", "--sut-poll-interval", "2s")
+	v := startVendor(t, "--runtime=docker", "--sut-poll-interval", "1s")
 	sess, err := loadSession(v.session)
 	if err != nil {
 		t.Fatal(err)
@@ -106,7 +106,7 @@ func TestSUTRestartCmd(t *testing.T) {
 	sutURL := fmt.Sprintf("http://127.0.0.1:%d", freePort(t))
 	session, envFile := filepath.Join(dir, "mocks.json"), filepath.Join(dir, "sut.env")
 	var mocksOut bytes.Buffer
-	mocks := exec.Command(cli(t), "mocks", "up", "--runtime=process", "--sut-poll-interval", "2s", "--sut-url", sutURL, "--env-file", envFile, "--mocks", session)
+	mocks := exec.Command(cli(t), "mocks", "up", "--runtime=process", "--sut-poll-interval", "1s", "--sut-url", sutURL, "--env-file", envFile, "--mocks", session)
 	mocks.Stdout, mocks.Stderr = &mocksOut, &mocksOut
 	if err := mocks.Start(); err != nil {
 		t.Fatal(err)
