@@ -48,7 +48,6 @@ type Options struct {
 	Sender   *sender.Sender
 	Delivery *fitconnect.Control
 	HKR      *hkr.Control
-	Probe    *probe.Client
 	SUT      runenv.SUT
 
 	// HKROutage, when > 0, makes the HKR mock answer 503 for this long, starting once a third
@@ -364,7 +363,9 @@ func readEnd(ctx context.Context, o Options, subs []sent, w seen, records bool) 
 	for _, b := range bookings {
 		e.bookedAt[b.AnordnungsNummerExtern] = b.BookedAt
 	}
-	cases, err := o.Probe.Cases(ctx)
+	// The probe's address is asked anew: a restarted container may answer on another port.
+	probeClient := probe.New(o.SUT.ProbeURL())
+	cases, err := probeClient.Cases(ctx)
 	if err != nil {
 		e.probeErr["*"] = err.Error()
 	}
@@ -383,7 +384,7 @@ func readEnd(ctx context.Context, o Options, subs []sent, w seen, records bool) 
 		go func() {
 			defer wg.Done()
 			for id := range work {
-				rec, found, err := o.Probe.Record(ctx, id)
+				rec, found, err := probeClient.Record(ctx, id)
 				mu.Lock()
 				switch {
 				case err != nil:

@@ -226,7 +226,7 @@ func benchCPU(ctx context.Context, rep *benchReport, n int, sizes []int, floorOp
 		return load.Options{Submissions: count, Concurrency: 4, Fixtures: []fixtures.Fixture{fx}, RunTag: tag,
 			Build:    func(f fixtures.Fixture) sender.Submission { return drive.Submission(env, f) },
 			Sender:   drive.Sender(env, sender.WithHTTPClient(client)),
-			Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), Probe: drive.Probe(env), SUT: st.sut,
+			Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), SUT: st.sut,
 			SettleTimeout: 5 * time.Minute}
 	}
 	if _, err := load.Run(ctx, opts(10, "wrm")); err != nil {

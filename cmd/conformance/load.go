@@ -179,7 +179,7 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 		Submissions: lo.submissions, Concurrency: lo.concurrency, Rate: lo.rate, Fixtures: chosen, RunTag: o.runID[:3],
 		Build:    func(f fixtures.Fixture) sender.Submission { return drive.Submission(env, f) },
 		Sender:   drive.Sender(env, sender.WithHTTPClient(client)),
-		Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), Probe: drive.Probe(env), SUT: st.sut,
+		Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), SUT: st.sut,
 		RestartSUT: lo.sutRestart, SettleTimeout: lo.settleTimeout, Progress: progress,
 	}
 	if lo.hkrOutage {
