@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -223,14 +222,6 @@ func (w *world) awaitAccepted(ctx context.Context, ids map[string]bool) error {
 	}
 }
 
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // BenchmarkEndToEnd sends b.N submissions from two senders at once and waits until the
 // reference accepted all of them.
 func BenchmarkEndToEnd(b *testing.B) {
@@ -244,7 +235,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	jobs := make(chan struct{})
 	errs := make(chan error, senders)
 
-	cpu0, t0 := cpuTime(), time.Now()
+	cpu0, t0 := SelfCPU(), time.Now()
 	b.ResetTimer()
 	var wg sync.WaitGroup
 	for range senders {
@@ -277,7 +268,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	elapsed, cpu := time.Since(t0), cpuTime()-cpu0
+	elapsed, cpu := time.Since(t0), SelfCPU()-cpu0
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "subs/s")
 	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/sub")
 }

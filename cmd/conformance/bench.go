@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -22,12 +21,9 @@ import (
 	"github.com/konform/konform/bench"
 	"github.com/konform/konform/fixtures"
 	"github.com/konform/konform/load"
-	"github.com/konform/konform/mocks/hkr"
-	"github.com/konform/konform/mocks/sender"
 	"github.com/konform/konform/provision"
 	"github.com/konform/konform/runtime"
 	"github.com/konform/konform/specs"
-	"github.com/konform/konform/suites/drive"
 )
 
 const benchSynopsis = `bench [--submissions N] [--runs] [--selftest] [--schemas DIR] [--out DIR]`
@@ -200,34 +196,25 @@ func benchCPU(ctx context.Context, rep *benchReport, n int, sizes []int, floorOp
 		fmt.Fprintf(stderr, "conformance bench: %v\n", err)
 		return exitUsage
 	}
-	all, err := fixtures.Load(fxDir)
-	if err != nil {
-		fmt.Fprintf(stderr, "conformance bench: %v\n", err)
-		return exitUsage
-	}
-	var fx fixtures.Fixture
-	for _, f := range all {
-		if f.Manifest.ID == benchFixture {
-			fx = f
-		}
-	}
 	loadable, _, err := loadFixtures(fxDir)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance bench: %v\n", err)
 		return exitUsage
 	}
-	if fx.Manifest.ID == "" || fx.Manifest.Payment == nil {
+	var fx fixtures.Fixture
+	for _, f := range loadable {
+		if f.Manifest.ID == benchFixture {
+			fx = f
+		}
+	}
+	if fx.Manifest.ID == "" {
 		fmt.Fprintf(stderr, "conformance bench: the built-in fixture %s (one attachment, a payment) is missing\n", benchFixture)
 		return exitEnvironment
 	}
-	env := st.env
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 16}}
 	opts := func(count int, tag string) load.Options {
-		return load.Options{Submissions: count, Concurrency: 4, Fixtures: []fixtures.Fixture{fx}, RunTag: tag,
-			Build:    func(f fixtures.Fixture) sender.Submission { return drive.Submission(env, f) },
-			Sender:   drive.Sender(env, sender.WithHTTPClient(client)),
-			Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), SUT: st.sut,
-			SettleTimeout: 5 * time.Minute}
+		o := st.loadOptions(4)
+		o.Submissions, o.Fixtures, o.RunTag, o.SettleTimeout = count, []fixtures.Fixture{fx}, tag, 5*time.Minute
+		return o
 	}
 	if _, err := load.Run(ctx, opts(10, "wrm")); err != nil {
 		fmt.Fprintf(stderr, "conformance bench: warm-up: %v\n", err)
@@ -264,8 +251,8 @@ func benchCPU(ctx context.Context, rep *benchReport, n int, sizes []int, floorOp
 		fmt.Fprintln(stdout, "\nCost per submission by load size (every fixture with a payment, cycled; concurrency 16)")
 	}
 	for i, size := range sizes {
-		o := opts(size, fmt.Sprintf("s%02d", i))
-		o.Fixtures, o.Concurrency = loadable, 16
+		o := st.loadOptions(16)
+		o.Submissions, o.Fixtures, o.RunTag, o.SettleTimeout = size, loadable, fmt.Sprintf("s%02d", i), 5*time.Minute
 		kit0, ref0 := bench.SelfCPU(), childrenCPU()
 		res, err := load.Run(ctx, o)
 		if err != nil {

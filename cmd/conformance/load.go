@@ -174,14 +174,9 @@ func cmdLoad(args []string, stdout, stderr io.Writer) int {
 		return fail(exitUsage, fmt.Errorf("the load goes over FIT-Connect, which the SUT does not declare (its probe lists %s)", strings.Join(info.Served(), ", ")))
 	}
 	env := st.env
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * lo.concurrency, IdleConnTimeout: 30 * time.Second}}
-	opts := load.Options{
-		Submissions: lo.submissions, Concurrency: lo.concurrency, Rate: lo.rate, Fixtures: chosen, RunTag: o.runID[:3],
-		Build:    func(f fixtures.Fixture) sender.Submission { return drive.Submission(env, f) },
-		Sender:   drive.Sender(env, sender.WithHTTPClient(client)),
-		Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), SUT: st.sut,
-		RestartSUT: lo.sutRestart, SettleTimeout: lo.settleTimeout, Progress: progress,
-	}
+	opts := st.loadOptions(lo.concurrency)
+	opts.Submissions, opts.Rate, opts.Fixtures, opts.RunTag = lo.submissions, lo.rate, chosen, o.runID[:3]
+	opts.RestartSUT, opts.SettleTimeout, opts.Progress = lo.sutRestart, lo.settleTimeout, progress
 	if lo.hkrOutage {
 		opts.HKROutage = lo.outageFor
 	}
@@ -228,6 +223,17 @@ func keepMemoryFlat() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(loadMemoryLimit)
 	}
+}
+
+// loadOptions wires a load to the stage's actors: the sender, the mocks' control clients and
+// the SUT; the caller says how many submissions of which fixtures.
+func (st *stage) loadOptions(concurrency int) load.Options {
+	env := st.env
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2 * concurrency, IdleConnTimeout: 30 * time.Second}}
+	return load.Options{Concurrency: concurrency,
+		Build:    func(f fixtures.Fixture) sender.Submission { return drive.Submission(env, f) },
+		Sender:   drive.Sender(env, sender.WithHTTPClient(client)),
+		Delivery: drive.Control(env), HKR: hkr.NewControl(env.HKR.External), SUT: st.sut}
 }
 
 // loadFixtures picks the corpus fixtures with a payment and at most loadFixtureLimit bytes; left

@@ -38,9 +38,10 @@ func (s *Server) logEvent(c *caseLog, e storedEvent) {
 // ctlFeed answers GET /_konform/feed?since=N: the entries after sequence number N, at most
 // feedLimit of them.
 func (s *Server) ctlFeed(w http.ResponseWriter, r *http.Request) {
-	since, err := strconv.ParseInt(r.URL.Query().Get("since"), 10, 64)
-	if r.URL.Query().Get("since") == "" {
-		since, err = 0, nil
+	var since int64
+	var err error
+	if v := r.URL.Query().Get("since"); v != "" {
+		since, err = strconv.ParseInt(v, 10, 64)
 	}
 	if err != nil || since < 0 {
 		controlFail(w, http.StatusBadRequest, "since must be a sequence number ≥ 0")
