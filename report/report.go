@@ -91,6 +91,9 @@ type Meta struct {
 	Interrupted bool `json:"interrupted,omitempty"`
 	// StoppedBecause says why the run ended before its checks ran (a SUT that never became ready).
 	StoppedBecause string `json:"stoppedBecause,omitempty"`
+	// Parallel is how many instances of the SUT the checks were spread over, each with mocks of
+	// its own (--parallel).
+	Parallel int `json:"parallel,omitempty"`
 
 	// KitRevision is the kit's VCS revision ("+dirty" when built from a modified tree) or module
 	// version, from the binary's build info.

@@ -1,16 +1,21 @@
 package runtime
 
 import (
+	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/netip"
 	"os"
+	"path"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +54,9 @@ type DockerRuntime struct {
 
 	// Progress receives a line per image the run builds. Set it before StartActors.
 	Progress io.Writer
+	// ImagesOf is the run ID of another run whose kit images this one uses while that run
+	// lasts (a sharded run's children use their parent's); it builds them only when absent.
+	ImagesOf string
 
 	mu         sync.Mutex
 	nw         *testcontainers.DockerNetwork
@@ -160,13 +168,30 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 	if d.HostNetwork {
 		start = d.startHostActor
 	}
-	out := map[string]runenv.Endpoint{}
+	// The mocks start side by side: most of a container's start is the engine's wait.
+	var (
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+		out  = map[string]runenv.Endpoint{}
+		errs []error
+	)
 	for name := range actors {
-		ep, err := start(ctx, name, image)
-		if err != nil {
-			return nil, fmt.Errorf("starting mock %s: %w", name, err)
-		}
-		out[name] = ep
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ep, err := start(ctx, name, image)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				errs = append(errs, fmt.Errorf("starting mock %s: %w", name, err))
+				return
+			}
+			out[name] = ep
+		}()
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return out, nil
 }
@@ -330,7 +355,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	for k, v := range spec.Env {
 		env[k] = v
 	}
-	var files []testcontainers.ContainerFile
+	files := map[string]string{} // container path → host path
 	if spec.Reference != nil {
 		img, err := d.kitImage(ctx, ReferenceImage)
 		if err != nil {
@@ -345,16 +370,12 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 			if err != nil {
 				return nil, err
 			}
-			for path, host := range schemas {
-				files = append(files, testcontainers.ContainerFile{HostFilePath: host, ContainerFilePath: path, FileMode: 0o644})
-			}
+			maps.Copy(files, schemas)
 		}
 	} else if err := d.imageExists(ctx, image); err != nil {
 		return nil, err
 	}
-	for path, host := range spec.Files {
-		files = append(files, testcontainers.ContainerFile{HostFilePath: host, ContainerFilePath: path, FileMode: 0o644})
-	}
+	maps.Copy(files, spec.Files)
 	nw, err := d.network(ctx)
 	if err != nil {
 		return nil, err
@@ -364,7 +385,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 		testcontainers.WithWaitStrategy(wait.ForHTTP(contract.ProbeInfoPath).WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(ReadyTimeout)),
 	}
 	if len(files) > 0 {
-		opts = append(opts, testcontainers.WithFiles(files...))
+		opts = append(opts, testcontainers.WithAdditionalLifecycleHooks(d.copyFiles(files)))
 	}
 	c, err := d.run(ctx, SUTAlias, image, append(onNetwork(nw, SUTAlias), opts...)...)
 	if err != nil {
@@ -386,6 +407,55 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	d.sut = s
 	d.mu.Unlock()
 	return s, nil
+}
+
+// copyFiles copies files (container path → host path) into a created container as one
+// archive: one call to the engine, where a call per file took seconds for the reference's XSDs.
+func (d *DockerRuntime) copyFiles(files map[string]string) testcontainers.ContainerLifecycleHooks {
+	return testcontainers.ContainerLifecycleHooks{PostCreates: []testcontainers.ContainerHook{
+		func(ctx context.Context, c testcontainers.Container) error {
+			archive, err := tarOf(files)
+			if err != nil {
+				return err
+			}
+			_, err = d.cli.CopyToContainer(ctx, c.GetContainerID(), client.CopyToContainerOptions{DestinationPath: "/", Content: archive})
+			if err != nil {
+				return fmt.Errorf("copying %d files into the container: %w", len(files), err)
+			}
+			return nil
+		},
+	}}
+}
+
+// tarOf archives files (container path → host path) with their parent folders, paths relative
+// to the container's root.
+func tarOf(files map[string]string) (io.Reader, error) {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	dirs := map[string]bool{}
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		for dir := path.Dir(p); dir != "/" && dir != "." && !dirs[dir]; dir = path.Dir(dir) {
+			dirs[dir] = true
+		}
+	}
+	for _, dir := range slices.Sorted(maps.Keys(dirs)) {
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: strings.TrimPrefix(dir, "/") + "/", Mode: 0o755}); err != nil {
+			return nil, err
+		}
+	}
+	for _, p := range slices.Sorted(maps.Keys(files)) {
+		b, err := os.ReadFile(files[p])
+		if err != nil {
+			return nil, envErr("a file for the container: %v", err)
+		}
+		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: strings.TrimPrefix(p, "/"), Mode: 0o644, Size: int64(len(b))}); err != nil {
+			return nil, err
+		}
+		if _, err := tw.Write(b); err != nil {
+			return nil, err
+		}
+	}
+	return &buf, tw.Close()
 }
 
 func (d *DockerRuntime) imageExists(ctx context.Context, image string) error {
@@ -490,6 +560,21 @@ func (s *dockerSUT) Restart(ctx context.Context) error {
 // kitImage returns the image k for this run: the one `conformance images build|load` made for
 // this binary if the engine has it, else one built now, tagged with the run's ID and removed
 // with the run.
+// PrepareImages makes sure the kit images a run needs are there before anything starts: the
+// mock image, and the reference image when the reference is the SUT. Runs that share this
+// run's images (ImagesOf) can start once it returned.
+func (d *DockerRuntime) PrepareImages(ctx context.Context, reference bool) error {
+	if _, err := d.kitImage(ctx, MockImage); err != nil {
+		return err
+	}
+	if reference {
+		if _, err := d.kitImage(ctx, ReferenceImage); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error) {
 	if id, err := KitID(); err == nil {
 		if _, err := d.cli.ImageInspect(ctx, k.Tag(id)); err == nil {
@@ -497,6 +582,14 @@ func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error
 		}
 	}
 	tag := k.Name + ":" + d.runID
+	for _, built := range []string{k.Name + ":" + d.ImagesOf, tag} {
+		if strings.HasSuffix(built, ":") {
+			continue
+		}
+		if _, err := d.cli.ImageInspect(ctx, built); err == nil {
+			return built, nil
+		}
+	}
 	b := imageBuilder{cli: d.cli, moduleRoot: d.moduleRoot, workDir: d.workDir, progress: d.Progress, labels: d.labels()}
 	if err := b.build(ctx, k, []string{tag}, imageExtras{}); err != nil {
 		return "", err

@@ -14,6 +14,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -66,6 +67,13 @@ type runOptions struct {
 	quiet, verbose   bool
 	certify          bool
 	signKey          string
+	// parallel is how many SUT instances the checks are spread over (0 before the flags are read:
+	// autoParallel when the kit starts the SUT, else 1).
+	parallel int
+	// checks, when set, narrows the run to these test IDs: its share of a sharded run.
+	checks []string
+	// onRuntime, when set, is called once the runtime is chosen, before any actor starts.
+	onRuntime func(ctx context.Context, rt runtime.Runtime) error
 }
 
 // usageError is a wrong flag or a wrong combination of flags.
@@ -96,6 +104,7 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	fs.StringVar(&o.mocksFile, "mocks", defaultSessionFile, "with --sut-url: the session `FILE` that conformance mocks up wrote")
 	fs.BoolVar(&o.certify, "certify", false, "a certification run: every check of the named profiles, bound to the SUT image's digest; writes certificate.pdf when every check passed (needs --sign-key)")
 	fs.StringVar(&o.signKey, "sign-key", "", "sign the report with this private key (PEM; `conformance keys generate`): attestation.intoto.jsonl")
+	fs.IntVar(&o.parallel, "parallel", 0, "spread the checks over `N` instances of the SUT that the kit starts, each with mocks of its own (default 8 for the built-in reference, 4 for --sut-image, 1 with --sut-url)")
 	fs.BoolVar(&o.quiet, "quiet", false, "print only the summary (no header, no line per check)")
 	fs.BoolVar(&o.verbose, "verbose", false, "also print Ginkgo's own console output, in Ginkgo's format (its dates, source paths, report entries)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
@@ -120,6 +129,18 @@ func parseRunFlags(name string, args []string, stdout, stderr io.Writer) (runOpt
 	}
 	if o.pollInterval < 500*time.Millisecond || o.pollInterval > drive.PollCeiling {
 		return o, usageError{fmt.Sprintf("--sut-poll-interval must lie between 500ms and %s, not %s", drive.PollCeiling, o.pollInterval)}
+	}
+	switch {
+	case o.parallel < 0:
+		return o, usageError{fmt.Sprintf("--parallel must be 1 or more, not %d", o.parallel)}
+	case o.parallel > 1 && o.sutURL != "":
+		return o, usageError{"--parallel: a SUT given by --sut-url is one instance; its checks run one after the other"}
+	case o.parallel == 0 && o.sutURL != "":
+		o.parallel = 1
+	case o.parallel == 0 && o.sutImage != "":
+		o.parallel = autoParallelImage
+	case o.parallel == 0:
+		o.parallel = autoParallelReference
 	}
 	if o.sutRestartCmd != "" && o.sutURL == "" {
 		return o, usageError{"--sut-restart-cmd applies to a SUT given by --sut-url"}
@@ -213,6 +234,9 @@ func (o runOptions) filter() string {
 	if o.labelFilter != "" {
 		f += " && (" + o.labelFilter + ")"
 	}
+	if len(o.checks) > 0 {
+		f += " && (" + strings.Join(o.checks, " || ") + ")"
+	}
 	return f
 }
 
@@ -283,6 +307,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	o.runID = uuid.NewString()
+	shard, err := childShardFromEnv()
+	if err != nil {
+		fmt.Fprintf(stderr, "conformance run: %v\n", err)
+		return exitUsage
+	}
+	if shard != nil {
+		o.checks, o.parallel = shard.checks, 1
+	}
 	console := report.Console{W: stdout, Color: report.UseColor(stdout)}
 	// progress is where the run's own lines go while it runs: nowhere with --quiet.
 	progress := stdout
@@ -292,9 +324,49 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	started := time.Now().UTC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	var (
+		plan     [][]string
+		children *shardChildren
+	)
+	if shard == nil && o.parallel > 1 {
+		// Dealt out before the SUT answers, over every transport: each shard narrows its share
+		// to the transports its own SUT instance serves.
+		all, err := o.selected()
+		if err != nil {
+			fmt.Fprintf(stderr, "conformance run: %v\n", err)
+			return exitUsage
+		}
+		if plan = shardPlan(all, o.parallel); len(plan) > 1 {
+			if o.keysFile == "" {
+				// The shards share one key set: generated once, not once per SUT instance.
+				o.keysFile = filepath.Join(os.TempDir(), "konform-keys-"+o.runID+".json")
+				defer os.Remove(o.keysFile)
+			}
+			if _, err := keySet(o.keysFile); err != nil {
+				fmt.Fprintf(stderr, "conformance run: %v\n", err)
+				return codeFor(err)
+			}
+			o.onRuntime = func(ctx context.Context, rt runtime.Runtime) (err error) {
+				if d, ok := rt.(*runtime.DockerRuntime); ok {
+					if err := d.PrepareImages(ctx, o.sutMode() == "reference"); err != nil {
+						return err
+					}
+				}
+				children, err = startShardChildren(ctx, o, args, plan)
+				return err
+			}
+		}
+	}
 	st, code := startStage(ctx, o, progress, stderr)
 	if st != nil {
 		defer st.close(stderr)
+	}
+	if children != nil {
+		// On every way out the children end before the stage (and the images they share) goes.
+		defer func() {
+			stop()
+			children.wait()
+		}()
 	}
 	if st != nil && st.notReady != nil {
 		return reportNotReady(o, st, started, console, stderr)
@@ -317,9 +389,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		RunID: o.runID, KitVersion: version, ContractVersion: contract.Version, Runtime: st.rt.Name(), SUT: o.sutDescription(),
 		Profiles: o.profiles, Transports: o.tested, LabelFilter: o.labelFilter, StartedAt: started,
 	}
-	if err := describeRun(ctx, o, st, &meta); err != nil {
-		fmt.Fprintf(stderr, "conformance run: %v\n", err)
-		return codeFor(err)
+	if shard == nil {
+		if err := describeRun(ctx, o, st, &meta); err != nil {
+			fmt.Fprintf(stderr, "conformance run: %v\n", err)
+			return codeFor(err)
+		}
 	}
 	selected, err := o.selected()
 	if err != nil {
@@ -341,8 +415,30 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if !o.quiet {
 		lines = &console
 	}
+	meta.Parallel = max(1, len(plan))
 	live := newLiveSummary(filepath.Join(o.out, report.SummaryFile), meta, selected, lines)
+	live.shard = shard
+	if children != nil {
+		o.checks = plan[0]
+		children.attach(live)
+	}
 	r := runSuites(o, live, stdout, console.Color)
+	if shard != nil {
+		for _, sr := range r.SpecReports {
+			if sr.LeafNodeType != types.NodeTypeIt && sr.State.Is(types.SpecStateFailureStates) {
+				shard.streamSpec(sr)
+			}
+		}
+		st.saveEvidence(o.out)
+		return exitFor(live.write().Verdict)
+	}
+	if children != nil {
+		suite, problems := children.wait()
+		r = mergeShards(r, live.checks(), suite)
+		for _, p := range problems {
+			fmt.Fprintf(stderr, "conformance run: %s\n", report.ConsoleSafe(p))
+		}
+	}
 	meta.FinishedAt = time.Now().UTC()
 	meta.Interrupted = ctx.Err() != nil || r.SpecialSuiteFailureReasons != nil && interrupted(r)
 	st.saveEvidence(o.out)
@@ -391,13 +487,17 @@ func (o runOptions) selected() ([]string, error) {
 }
 
 // liveSummary keeps summary.json current while the suites run, so that a run killed at any
-// point leaves a summary that lists every selected check and is never "passed" early.
+// point leaves a summary that lists every selected check and is never "passed" early. The
+// checks of a sharded run's children arrive here too, from other goroutines.
 type liveSummary struct {
 	console  *report.Console // nil: no line per check (--quiet)
 	path     string
 	meta     report.Meta
 	selected []string
-	specs    types.SpecReports
+	shard    *childShard // set in a child shard: every check is also handed to the parent
+
+	mu    sync.Mutex
+	specs types.SpecReports
 }
 
 func newLiveSummary(path string, meta report.Meta, selected []string, console *report.Console) *liveSummary {
@@ -406,18 +506,41 @@ func newLiveSummary(path string, meta report.Meta, selected []string, console *r
 	return l
 }
 
+// add records a finished check. Every shard runs the gate checks: a check seen again replaces
+// the earlier report only when it did not pass, so that no shard's failure is hidden.
 func (l *liveSummary) add(sr types.SpecReport) {
-	l.specs = append(l.specs, withEvidenceJSON(sr))
+	sr = withEvidenceJSON(sr)
+	if l.shard != nil {
+		l.shard.streamSpec(sr)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	id := report.TestID(sr.Labels())
+	i := slices.IndexFunc(l.specs, func(old types.SpecReport) bool { return report.TestID(old.Labels()) == id })
+	switch {
+	case i < 0:
+		l.specs = append(l.specs, sr)
+	case sr.State == types.SpecStatePassed:
+		return
+	default:
+		l.specs[i] = sr
+	}
 	s := l.write()
 	if l.console == nil {
 		return
 	}
-	id := report.TestID(sr.Labels())
 	for _, v := range s.Verdicts {
 		if v.ID == id {
 			l.console.Progress(len(l.specs), len(l.selected), v)
 		}
 	}
+}
+
+// checks returns the finished checks so far.
+func (l *liveSummary) checks() types.SpecReports {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.specs)
 }
 
 // withEvidenceJSON renders the check's evidence entry to JSON once: summary.json is rewritten
@@ -569,6 +692,11 @@ func startStage(ctx context.Context, o runOptions, progress, stderr io.Writer) (
 	fail := func(err error) (*stage, int) {
 		fmt.Fprintf(stderr, "conformance: %v\n", err)
 		return st, codeFor(err)
+	}
+	if o.onRuntime != nil {
+		if err := o.onRuntime(ctx, rt); err != nil {
+			return fail(err)
+		}
 	}
 	if o.sutMode() == "reference" && o.schemas == "" {
 		return fail(usageError{"the built-in reference validates metadata against the official FIT-Connect metadata schema: pass --schemas DIR (a folder laid out like shared/specs)"})
@@ -754,6 +882,7 @@ func chooseRuntime(ctx context.Context, o runOptions, workDir string, progress, 
 		return nil, err
 	}
 	d.Progress = progress
+	d.ImagesOf = os.Getenv(envShardOf)
 	return d, nil
 }
 

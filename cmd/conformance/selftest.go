@@ -84,7 +84,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 			name = "clean"
 		}
 		dir := filepath.Join(*out, name)
-		args := []string{"run", "--runtime=process", "--quiet", "--out", dir, "--keys-file", keysFile,
+		args := []string{"run", "--runtime=process", "--parallel=1", "--quiet", "--out", dir, "--keys-file", keysFile,
 			"--schemas", *schemas, "--profile", strings.Join(profiles, ","), "--sut-poll-interval", poll.String()}
 		if defect != "" {
 			args = append(args, "--reference-defects", defect)
