@@ -81,6 +81,8 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--sut-url", "ftp://x"},
 		{"run", "--schemas", "/does/not/exist"},
 		{"run", "--nope"},
+		{"run", "--parallel", "-1"},
+		{"run", "--parallel", "2", "--sut-url", "http://127.0.0.1:1"},
 		{"mocks", "down"},
 		{"selftest", "extra"},
 	}
