@@ -307,13 +307,14 @@ func benchRuns(ctx context.Context, rep *benchReport, keysFile, schemas, tmp str
 		rep.add(f, stdout)
 	}
 	run := []string{"run", "--quiet", "--keys-file", keysFile, "--schemas", schemas, "--sut-poll-interval", "1s"}
-	timed("full run, every profile, process runtime", "≤ 30 s", targetRunProcess, "", append(run, "--runtime=process", "--out", filepath.Join(tmp, "run-process"))...)
+	shards := fmt.Sprintf("%d SUT instances (the default --parallel)", autoParallelReference)
+	timed("full run, every profile, process runtime", "≤ 30 s", targetRunProcess, shards, append(run, "--runtime=process", "--out", filepath.Join(tmp, "run-process"))...)
 	if err := runtime.DockerAvailable(ctx); err != nil {
 		fmt.Fprintf(stdout, "  containers not timed: %v\n", err)
 		return
 	}
 	timed("image build (mock and reference, Docker's build cache as it stands)", "≤ 20 s", targetImageBuild, "", "images", "build", "--schemas", schemas)
-	timed("full run, every profile, containers, images built", "≤ 45 s", targetRunContainers, "", append(run, "--runtime=docker", "--out", filepath.Join(tmp, "run-docker"))...)
+	timed("full run, every profile, containers, images built", "≤ 45 s", targetRunContainers, shards, append(run, "--runtime=docker", "--out", filepath.Join(tmp, "run-docker"))...)
 }
 
 func benchSelftest(ctx context.Context, rep *benchReport, schemas, tmp string, stdout, stderr io.Writer) {
