@@ -145,7 +145,9 @@ func startShardChildren(ctx context.Context, o runOptions, args []string, plan [
 			sc.read(r)
 			r.Close()
 			err := cmd.Wait()
-			_ = os.WriteFile(filepath.Join(dir, "console.log"), console.Bytes(), 0o644)
+			if console.Len() > 0 {
+				_ = os.WriteFile(filepath.Join(dir, "console.log"), console.Bytes(), 0o644)
+			}
 			if code := cmd.ProcessState.ExitCode(); code != exitPassed && code != exitFailed && code != exitIncomplete {
 				sc.mu.Lock()
 				sc.problems = append(sc.problems, fmt.Sprintf("shard %d (%s) ended with exit %d (%v): %s", i, dir, code, err, strings.TrimSpace(tailString(console.String(), 2000))))
@@ -176,6 +178,7 @@ func (sc *shardChildren) read(r io.Reader) {
 		if len(bytes.TrimSpace(line)) > 0 {
 			var sr types.SpecReport
 			jerr := json.Unmarshal(line, &sr)
+			sr = relayed(sr)
 			sc.mu.Lock()
 			switch {
 			case jerr != nil:
@@ -194,6 +197,29 @@ func (sc *shardChildren) read(r io.Reader) {
 		}
 	}
 }
+
+// relayed makes the report entries of a check read from a child write the very JSON the child
+// wrote: read back, an entry's value is generic (maps with sorted keys, float64 numbers), and
+// Ginkgo would write that, not the child's bytes, so the evidence digests would no longer hold.
+func relayed(sr types.SpecReport) types.SpecReport {
+	entries := slices.Clone(sr.ReportEntries)
+	for i, e := range entries {
+		if e.Value.AsJSON != "" {
+			entries[i].Value = types.WrapEntryValue(relayedValue{json: json.RawMessage(e.Value.AsJSON), text: e.Value.Representation})
+		}
+	}
+	sr.ReportEntries = entries
+	return sr
+}
+
+// relayedValue is a report entry's value as a child wrote it: the same JSON, the same text.
+type relayedValue struct {
+	json json.RawMessage
+	text string
+}
+
+func (v relayedValue) MarshalJSON() ([]byte, error) { return v.json, nil }
+func (v relayedValue) String() string               { return v.text }
 
 // wait waits for every child and returns their failed suite nodes and what went wrong with
 // the children themselves (a child that could not run: its checks stay "not run").

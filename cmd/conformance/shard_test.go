@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"testing"
@@ -103,5 +104,49 @@ func TestMergeShardsReplacesTheParentsUnrunEntries(t *testing.T) {
 	}
 	if n := len(r.SpecReports); n != 5 {
 		t.Errorf("merged report holds %d reports, want 5 (3 checks, the parent's suite node, the child's failed one)", n)
+	}
+}
+
+// A child's check reaches the parent as JSON; the parent's reports must carry its evidence
+// byte for byte, so that the attestation's evidence digests hold for every shard's checks.
+func TestRelayedCheckKeepsItsEvidence(t *testing.T) {
+	sr := spec("HK-PAY-020", types.SpecStatePassed, 1)
+	sr.ReportEntries = types.ReportEntries{
+		// Fields out of alphabetical order and a number beyond float64's precision, as a
+		// generic decode would not write them back.
+		{Name: report.EntryEvidence, Value: types.WrapEntryValue(struct {
+			Exchanges []string `json:"exchanges"`
+			Bytes     int64    `json:"bytes"`
+		}{[]string{"http://hkr/<kasse>&x"}, 1<<62 + 1})},
+		{Name: "note", Value: types.WrapEntryValue("a plain note")},
+	}
+	sr = withEvidenceJSON(sr)
+	want := report.EvidenceDigest(sr)
+	line, err := json.Marshal(sr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back types.SpecReport
+	if err := json.Unmarshal(line, &back); err != nil {
+		t.Fatal(err)
+	}
+	back = relayed(back)
+	if got := report.EvidenceDigest(back); got != want {
+		t.Fatalf("evidence digest of the relayed check %s, want %s", got, want)
+	}
+	// As the parent writes it into ginkgo-report.json and verify reads it back.
+	written, err := json.Marshal(back)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var reread types.SpecReport
+	if err := json.Unmarshal(written, &reread); err != nil {
+		t.Fatal(err)
+	}
+	if got := report.EvidenceDigest(reread); got != want {
+		t.Fatalf("evidence digest after the parent wrote the check %s, want %s (%s)", got, want, reread.ReportEntries[0].Value.AsJSON)
+	}
+	if got := reread.ReportEntries[1].Value.Representation; got != "a plain note" {
+		t.Errorf("a relayed note reads %q", got)
 	}
 }
