@@ -564,15 +564,11 @@ func (s *dockerSUT) Restart(ctx context.Context) error {
 // mock image, and the reference image when the reference is the SUT. Runs that share this
 // run's images (ImagesOf) can start once it returned.
 func (d *DockerRuntime) PrepareImages(ctx context.Context, reference bool) error {
-	if _, err := d.kitImage(ctx, MockImage); err != nil {
-		return err
+	mock := func() error { _, err := d.kitImage(ctx, MockImage); return err }
+	if !reference {
+		return mock()
 	}
-	if reference {
-		if _, err := d.kitImage(ctx, ReferenceImage); err != nil {
-			return err
-		}
-	}
-	return nil
+	return bothBuilt(mock, func() error { _, err := d.kitImage(ctx, ReferenceImage); return err })
 }
 
 func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error) {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"debug/elf"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -351,9 +352,6 @@ func BuildKitImages(ctx context.Context, o BuildOptions) ([]string, error) {
 	}
 	defer os.RemoveAll(work)
 	b := imageBuilder{cli: cli, moduleRoot: o.ModuleRoot, workDir: work, progress: o.Progress, labels: map[string]string{KitLabel: id}}
-	if err := b.build(ctx, MockImage, []string{MockImage.Tag(id)}, imageExtras{}); err != nil {
-		return nil, err
-	}
 	files, err := referenceSchemaFiles(o.SchemaDir)
 	if err != nil {
 		return nil, err
@@ -362,10 +360,23 @@ func BuildKitImages(ctx context.Context, o BuildOptions) ([]string, error) {
 	if o.ReferenceTag != "" {
 		refTags = append(refTags, o.ReferenceTag)
 	}
-	if err := b.build(ctx, ReferenceImage, refTags, imageExtras{files: files, env: referenceEnv}); err != nil {
+	err = bothBuilt(
+		func() error { return b.build(ctx, MockImage, []string{MockImage.Tag(id)}, imageExtras{}) },
+		func() error {
+			return b.build(ctx, ReferenceImage, refTags, imageExtras{files: files, env: referenceEnv})
+		},
+	)
+	if err != nil {
 		return nil, err
 	}
 	return append([]string{MockImage.Tag(id)}, refTags...), nil
+}
+
+// bothBuilt runs two image builds side by side: each mostly waits for its own link step.
+func bothBuilt(a, b func() error) error {
+	errB := make(chan error, 1)
+	go func() { errB <- b() }()
+	return errors.Join(a(), <-errB)
 }
 
 // SaveKitImages writes this binary's kit images to w as a `docker save` archive.

@@ -85,6 +85,7 @@ func TestUsageErrorsExit2(t *testing.T) {
 		{"run", "--parallel", "2", "--sut-url", "http://127.0.0.1:1"},
 		{"mocks", "down"},
 		{"selftest", "extra"},
+		{"selftest", "--shards", "0"},
 	}
 	for _, args := range cases {
 		out, code := runCLI(t, 30*time.Second, args...)

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -23,17 +24,22 @@ import (
 // cmdSelftest runs the suites against the clean reference and once per defect, each run a
 // child process of this binary in the process runtime, and prints the kill matrix.
 func cmdSelftest(args []string, stdout, stderr io.Writer) int {
-	fs := newFlagSet("selftest", "selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N]")
+	fs := newFlagSet("selftest", "selftest [--profile P[,P…]] [--out DIR] [--schemas DIR] [--parallel N] [--shards N]")
 	profiles := fs.String("profile", strings.Join(catalogue.Profiles, ","), "comma-separated `PROFILES`")
 	out := fs.String("out", filepath.Join("conformance-report", "selftest"), "`DIR` for each run's reports")
 	schemas := fs.String("schemas", "", "`DIR` of the official schemas (default: $KONFORM_SPECS, ../shared/specs, or the folder that conformance schemas fetch fills)")
 	parallel := fs.Int("parallel", 10, "`N` runs at a time (a run mostly waits on the reference's poll cadence, so runs overlap well even on 2 cores)")
+	shards := fs.Int("shards", 1, "spread each run's checks over `N` instances of the reference, as `run --parallel N` does (it proves the verdicts of sharded runs exact; each run then needs N times the processes)")
 	poll := fs.Duration("sut-poll-interval", time.Second, "the poll `INTERVAL` handed to the reference in every run (the runs wait on its cadence; 1 s leaves the callback checks room between rounds)")
 	if err := parseFlags(fs, args, stdout, stderr); err != nil {
 		return helpOrUsage(err)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "conformance selftest: unexpected argument %q\n", fs.Arg(0))
+		return exitUsage
+	}
+	if *shards < 1 || *parallel < 1 {
+		fmt.Fprintf(stderr, "conformance selftest: --shards and --parallel must be 1 or more, not %d and %d\n", *shards, *parallel)
 		return exitUsage
 	}
 	var plist []string
@@ -84,7 +90,7 @@ func cmdSelftest(args []string, stdout, stderr io.Writer) int {
 			name = "clean"
 		}
 		dir := filepath.Join(*out, name)
-		args := []string{"run", "--runtime=process", "--parallel=1", "--quiet", "--out", dir, "--keys-file", keysFile,
+		args := []string{"run", "--runtime=process", "--parallel=" + strconv.Itoa(*shards), "--quiet", "--out", dir, "--keys-file", keysFile,
 			"--schemas", *schemas, "--profile", strings.Join(profiles, ","), "--sut-poll-interval", poll.String()}
 		if defect != "" {
 			args = append(args, "--reference-defects", defect)
