@@ -67,8 +67,8 @@ type runOptions struct {
 	quiet, verbose   bool
 	certify          bool
 	signKey          string
-	// parallel is how many SUT instances the checks are spread over (0 before the flags are read:
-	// autoParallel when the kit starts the SUT, else 1).
+	// parallel is how many SUT instances the checks are spread over (--parallel; when not given,
+	// autoParallelReference or autoParallelImage when the kit starts the SUT, else 1).
 	parallel int
 	// checks, when set, narrows the run to these test IDs: its share of a sharded run.
 	checks []string
