@@ -557,9 +557,6 @@ func (s *dockerSUT) Restart(ctx context.Context) error {
 	return nil
 }
 
-// kitImage returns the image k for this run: the one `conformance images build|load` made for
-// this binary if the engine has it, else one built now, tagged with the run's ID and removed
-// with the run.
 // PrepareImages makes sure the kit images a run needs are there before anything starts: the
 // mock image, and the reference image when the reference is the SUT. Runs that share this
 // run's images (ImagesOf) can start once it returned.
@@ -571,6 +568,9 @@ func (d *DockerRuntime) PrepareImages(ctx context.Context, reference bool) error
 	return bothBuilt(mock, func() error { _, err := d.kitImage(ctx, ReferenceImage); return err })
 }
 
+// kitImage returns the image k for this run: the one `conformance images build|load` made for
+// this binary if the engine has it, else one built now, tagged with the run's ID and removed
+// with the run.
 func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error) {
 	if id, err := KitID(); err == nil {
 		if _, err := d.cli.ImageInspect(ctx, k.Tag(id)); err == nil {
@@ -578,12 +578,13 @@ func (d *DockerRuntime) kitImage(ctx context.Context, k KitImage) (string, error
 		}
 	}
 	tag := k.Name + ":" + d.runID
-	for _, built := range []string{k.Name + ":" + d.ImagesOf, tag} {
-		if strings.HasSuffix(built, ":") {
-			continue
-		}
-		if _, err := d.cli.ImageInspect(ctx, built); err == nil {
-			return built, nil
+	built := []string{tag} // PrepareImages may have built it already
+	if d.ImagesOf != "" {
+		built = append(built, k.Name+":"+d.ImagesOf)
+	}
+	for _, t := range built {
+		if _, err := d.cli.ImageInspect(ctx, t); err == nil {
+			return t, nil
 		}
 	}
 	b := imageBuilder{cli: d.cli, moduleRoot: d.moduleRoot, workDir: d.workDir, progress: d.Progress, labels: d.labels()}
