@@ -193,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 // loadRetention is what the mocks keep while the load runs: heads of the latest exchanges, so
 // that their memory stays flat over thousands of submissions. The load's evidence is its own
 // per-submission record (load.json).
-var loadRetention = recorder.Retention{HeadsOnly: true, MaxExchanges: 20000}
+var loadRetention = recorder.Retention{HeadsOnly: true, MaxExchanges: 2000}
 
 // leanRecording sets loadRetention at the delivery service and HKR mocks and returns the
 // function that restores full recording (mocks of `mocks up` outlive the load).
