@@ -218,6 +218,12 @@ func TestID(labels []string) string {
 // Summarise reads the verdicts of the selected checks out of a Ginkgo report. Every selected
 // check gets a verdict: one Ginkgo never attempted is "not run".
 func Summarise(r types.Report, meta Meta, selected []string) Summary {
+	return SummariseDigested(r, meta, selected, EvidenceDigest)
+}
+
+// SummariseDigested is Summarise with the evidence digests taken from digest: a summary
+// rewritten after every check hashes each check's evidence once, not once per rewrite.
+func SummariseDigested(r types.Report, meta Meta, selected []string, digest func(types.SpecReport) string) Summary {
 	s := Summary{Meta: meta}
 	cat := catalogue.Builtin()
 	byID := map[string]Verdict{}
@@ -232,7 +238,7 @@ func Summarise(r types.Report, meta Meta, selected []string) Summary {
 			continue // not selected, or never reached: decided below from the selection
 		}
 		id := TestID(sr.Labels())
-		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds(), EvidenceSHA256: EvidenceDigest(sr)}
+		v := Verdict{ID: id, Title: sr.LeafNodeText, Seconds: sr.RunTime.Seconds(), EvidenceSHA256: digest(sr)}
 		switch {
 		case sr.State == types.SpecStatePassed:
 			v.Verdict = Passed

@@ -496,12 +496,13 @@ type liveSummary struct {
 	selected []string
 	shard    *childShard // set in a child shard: every check is also handed to the parent
 
-	mu    sync.Mutex
-	specs types.SpecReports
+	mu      sync.Mutex
+	specs   types.SpecReports
+	digests map[string]string // evidence digest by the evidence's JSON, computed once
 }
 
 func newLiveSummary(path string, meta report.Meta, selected []string, console *report.Console) *liveSummary {
-	l := &liveSummary{console: console, path: path, meta: meta, selected: selected}
+	l := &liveSummary{console: console, path: path, meta: meta, selected: selected, digests: map[string]string{}}
 	l.write()
 	return l
 }
@@ -560,8 +561,29 @@ func withEvidenceJSON(sr types.SpecReport) types.SpecReport {
 	return sr
 }
 
+// digest is report.EvidenceDigest, remembered per evidence (withEvidenceJSON has rendered it);
+// l.mu is held.
+func (l *liveSummary) digest(sr types.SpecReport) string {
+	var key string
+	for _, e := range sr.ReportEntries {
+		if e.Name == report.EntryEvidence {
+			key = e.Value.AsJSON
+			break
+		}
+	}
+	if key == "" {
+		return report.EvidenceDigest(sr)
+	}
+	d, ok := l.digests[key]
+	if !ok {
+		d = report.EvidenceDigest(sr)
+		l.digests[key] = d
+	}
+	return d
+}
+
 func (l *liveSummary) write() report.Summary {
-	s := report.Summarise(types.Report{SpecReports: l.specs}, l.meta, l.selected)
+	s := report.SummariseDigested(types.Report{SpecReports: l.specs}, l.meta, l.selected, l.digest)
 	_ = report.WriteSummary(l.path, s)
 	return s
 }

@@ -150,3 +150,26 @@ func TestRelayedCheckKeepsItsEvidence(t *testing.T) {
 		t.Errorf("a relayed note reads %q", got)
 	}
 }
+
+// The live summary hashes each check's evidence once; its digests must still be those a summary
+// of the same reports computes afresh, also after a failure in another shard replaced a check.
+func TestLiveSummaryDigestsMatchAFreshSummary(t *testing.T) {
+	ids := catalogue.Builtin().IDs()[:3]
+	withEvidence := func(id string, state types.SpecState, note string) types.SpecReport {
+		sr := spec(id, state, 1)
+		sr.ReportEntries = types.ReportEntries{{Name: report.EntryEvidence, Value: types.WrapEntryValue(map[string]string{"note": note})}}
+		return sr
+	}
+	l := newLiveSummary(filepath.Join(t.TempDir(), report.SummaryFile), report.Meta{}, ids, nil)
+	for _, id := range ids {
+		l.add(withEvidence(id, types.SpecStatePassed, "first "+id))
+	}
+	l.add(withEvidence(ids[0], types.SpecStateFailed, "another shard"))
+	got := l.write()
+	want := report.Summarise(types.Report{SpecReports: l.checks()}, report.Meta{}, ids)
+	for i := range want.Verdicts {
+		if got.Verdicts[i].EvidenceSHA256 != want.Verdicts[i].EvidenceSHA256 || want.Verdicts[i].EvidenceSHA256 == "" {
+			t.Errorf("%s: live digest %q, afresh %q", want.Verdicts[i].ID, got.Verdicts[i].EvidenceSHA256, want.Verdicts[i].EvidenceSHA256)
+		}
+	}
+}

@@ -11,9 +11,16 @@ import (
 // maxHeaderSegment bounds the protected header the shape check decodes.
 const maxHeaderSegment = 16 << 10
 
-func isJOSEChar(c byte) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '=' || c == '.'
-}
+func isJOSEChar(c byte) bool { return base64URLChar[c] || c == '.' }
+
+// base64URLChar holds the characters of a base64url segment (with padding, which some
+// encoders add).
+var base64URLChar = func() (t [256]bool) {
+	for _, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_=" {
+		t[c] = true
+	}
+	return t
+}()
 
 // checkCompactJWE checks the shape of a JWE in compact serialisation (RFC 7516 §7.1): five
 // base64url segments, a protected header that is a JSON object naming alg and enc, and a
@@ -43,16 +50,30 @@ func (c *jweChecker) Write(p []byte) (int, error) {
 	if c.err != nil {
 		return 0, c.err
 	}
-	for i, b := range p {
+	for i := 0; i < len(p); {
+		// The encrypted key, IV and ciphertext (segments 1–3; the ciphertext may be 50 MiB and
+		// more) are only counted: skip over them a run at a time.
+		if c.segment >= 1 && c.segment <= 3 {
+			j := i
+			for j < len(p) && base64URLChar[p[j]] {
+				j++
+			}
+			c.segLen[c.segment] += int64(j - i)
+			if i = j; i == len(p) {
+				break
+			}
+		}
+		b := p[i]
 		if !isJOSEChar(b) {
 			c.err = fmt.Errorf("not a compact JWE: byte %d is %q, only base64url characters and '.' are allowed", c.n+int64(i), b)
 			return i, c.err
 		}
+		i++
 		if b == '.' {
 			c.segment++
 			if c.segment > 4 {
 				c.err = errors.New("not a compact JWE: more than five segments")
-				return i, c.err
+				return i - 1, c.err
 			}
 			continue
 		}
@@ -61,7 +82,7 @@ func (c *jweChecker) Write(p []byte) (int, error) {
 		case 0:
 			if len(c.header) >= maxHeaderSegment {
 				c.err = fmt.Errorf("not a compact JWE: protected header longer than %d bytes", maxHeaderSegment)
-				return i, c.err
+				return i - 1, c.err
 			}
 			c.header = append(c.header, b)
 		case 4:
