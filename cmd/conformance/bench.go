@@ -238,7 +238,8 @@ func benchCPU(ctx context.Context, rep *benchReport, n int, sizes []int, floorOp
 	needed := receiver + deliveryService
 	kitOps := kit.Seconds() / goOp.Seconds()
 	rep.add(Figure{Name: "kit (sender, delivery service and HKR mocks, load)", Value: ms(kit), Unit: "ms", Note: fmt.Sprintf("%.2f Go private ops; it signs %d SETs", kitOps, deliveryService)}, stdout)
-	rep.add(Figure{Name: "kit in RSA private operations", Value: kitOps, Unit: "ops", Target: "≤ 2", Meets: meets(kitOps <= targetKitOps)}, stdout)
+	rep.add(Figure{Name: "kit in RSA private operations", Value: kitOps, Unit: "ops", Target: "≤ 2", Meets: meets(kitOps <= targetKitOps),
+		Note: fmt.Sprintf("its %d SET signatures alone are %d", deliveryService, deliveryService)}, stdout)
 	rep.add(Figure{Name: "reference Fachverfahren", Value: ms(ref), Unit: "ms", Note: fmt.Sprintf("%.2f Go private ops; it needs %d", ref.Seconds()/goOp.Seconds(), receiver)}, stdout)
 	e2e := kit + ref
 	floor := floorOp * time.Duration(needed)
@@ -246,7 +247,9 @@ func benchCPU(ctx context.Context, rep *benchReport, n int, sizes []int, floorOp
 	rep.add(Figure{Name: "end to end", Value: ms(e2e), Unit: "ms", Note: fmt.Sprintf("%.1f submissions/s on %d cores", float64(n)/wall.Seconds(), goruntime.NumCPU())}, stdout)
 	rep.add(Figure{Name: fmt.Sprintf("RSA floor: %d private ops × openssl", needed), Value: ms(floor), Unit: "ms",
 		Note: fmt.Sprintf("receiver %d (%d key unwraps, accept SET), delivery service %d (SETs)", receiver, receiver-1, deliveryService)}, stdout)
-	rep.add(Figure{Name: "floor ÷ end to end", Value: ratio, Unit: "", Target: "≥ 0.60", Meets: meets(ratio >= targetFloorRatio)}, stdout)
+	// Go's RSA alone, with nothing else, would reach floor ÷ (needed × Go's private operation).
+	rep.add(Figure{Name: "floor ÷ end to end", Value: ratio, Unit: "", Target: "≥ 0.60", Meets: meets(ratio >= targetFloorRatio),
+		Note: fmt.Sprintf("%.2f at most with Go's RSA and no other cost", floorOp.Seconds()/goOp.Seconds())}, stdout)
 	if len(sizes) > 0 {
 		fmt.Fprintln(stdout, "\nCost per submission by load size (every fixture with a payment, cycled; concurrency 16)")
 	}
