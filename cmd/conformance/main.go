@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/konform/konform/mocks/actors"
 	"github.com/konform/konform/report"
@@ -96,7 +98,14 @@ Exit 2 is a usage or configuration error, 3 an environment error. A skipped or u
 never a pass; an interrupted run lists its unrun checks as "not run" and is never passed.
 `
 
-func main() { os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() {
+	// A console that goes away (`conformance run | head`) must not kill a run before it has
+	// removed its containers and processes and written its reports: with SIGPIPE notified, a
+	// write to the closed stdout fails instead. (Notify, not Ignore: an ignored signal stays
+	// ignored in the processes a run starts.)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	os.Exit(mainWithArgs(os.Args[1:], os.Stdout, os.Stderr))
+}
 
 func mainWithArgs(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {

@@ -182,3 +182,32 @@ func TestHelpGoesToStdout(t *testing.T) {
 		}
 	}
 }
+
+// A run whose console goes away (`conformance run | head`) still finishes, cleans up and
+// writes its reports.
+func TestRunOutlivesAClosedConsole(t *testing.T) {
+	if testing.Short() {
+		t.Skip("makes a run; skipped with -short")
+	}
+	specs := specsDir(t)
+	out := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Close() // the reader is gone before the run writes its first line
+	cmd := exec.CommandContext(ctx, cli(t), "run", "--runtime=process", "--profile", "smoke", "--schemas", specs, "--out", out)
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	err = cmd.Run()
+	w.Close()
+	if code := cmd.ProcessState.ExitCode(); code != exitPassed {
+		t.Fatalf("run with a closed console: %v (exit %d)\n%s", err, code, stderr.String())
+	}
+	sum, err := report.ReadSummary(filepath.Join(out, report.SummaryFile))
+	if err != nil || sum.Verdict != report.Passed {
+		t.Fatalf("summary after a run with a closed console: %v, verdict %q", err, sum.Verdict)
+	}
+}
