@@ -59,6 +59,7 @@ type DockerRuntime struct {
 	ImagesOf string
 
 	mu         sync.Mutex
+	actors     []string // the actors the mocks container serves
 	nw         *testcontainers.DockerNetwork
 	images     []string
 	containers map[string]*testcontainers.DockerContainer
@@ -155,7 +156,10 @@ func (d *DockerRuntime) network(ctx context.Context) (*testcontainers.DockerNetw
 	return nw, nil
 }
 
-// StartActors implements Runtime: one container per actor from the konform-mock image.
+// StartActors implements Runtime, from the konform-mock image. On the run's network one
+// container serves every actor, each on its own port under its own name (the engine starts
+// containers one after the other, so a sharded run would otherwise wait on three times as
+// many); on the host network each actor is a container of its own.
 func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]ActorFactory) (map[string]runenv.Endpoint, error) {
 	if d.HostNetwork && remoteEngine() {
 		return nil, fmt.Errorf("%w: the Docker engine %s is on another host: mocks on its host network cannot reach a SUT on this one; use --runtime=process for mocks up, or run with --sut-image", ErrUsage, publishing().host)
@@ -164,9 +168,9 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 	if err != nil {
 		return nil, err
 	}
-	start := d.startNetworkActor
-	if d.HostNetwork {
-		start = d.startHostActor
+	names := slices.Sorted(maps.Keys(actors))
+	if !d.HostNetwork {
+		return d.startNetworkActors(ctx, names, image)
 	}
 	// The mocks start side by side: most of a container's start is the engine's wait.
 	var (
@@ -175,11 +179,11 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 		out  = map[string]runenv.Endpoint{}
 		errs []error
 	)
-	for name := range actors {
+	for _, name := range names {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ep, err := start(ctx, name, image)
+			ep, err := d.startHostActor(ctx, name, image)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -196,25 +200,48 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 	return out, nil
 }
 
-// startNetworkActor runs a mock on the run's network, its port published on loopback.
-func (d *DockerRuntime) startNetworkActor(ctx context.Context, name, image string) (runenv.Endpoint, error) {
+// mocksContainer names the container that serves the actors on the run's network.
+const mocksContainer = "mocks"
+
+// actorPort is the port of the i-th actor (sorted by name) inside the mocks container.
+func actorPort(i int) int { return MockPort + 1 + i }
+
+// startNetworkActors runs the actors in one container on the run's network, each reachable
+// there as http://NAME:PORT and from the kit at its port published on loopback.
+func (d *DockerRuntime) startNetworkActors(ctx context.Context, names []string, image string) (map[string]runenv.Endpoint, error) {
 	nw, err := d.network(ctx)
 	if err != nil {
-		return runenv.Endpoint{}, err
+		return nil, err
 	}
-	opts := append(onNetwork(nw, name),
-		testcontainers.WithCmd("serve", "--actor", name, "--listen", fmt.Sprintf(":%d", MockPort), "--data-dir", "/tmp/"+name),
-		testcontainers.WithWaitStrategy(wait.ForHTTP(healthPath).WithPort(mockPort()).WithForcedIPv4LocalHost().WithStartupTimeout(actorReadyTimeout)),
+	cmd := []string{"serve", "--data-dir", "/tmp"}
+	var ports []string
+	var ready []wait.Strategy
+	for i, name := range names {
+		port := fmt.Sprintf("%d/tcp", actorPort(i))
+		cmd = append(cmd, "--actor", fmt.Sprintf("%s=:%d", name, actorPort(i)))
+		ports = append(ports, port)
+		ready = append(ready, wait.ForHTTP(healthPath).WithPort(port).WithForcedIPv4LocalHost().WithStartupTimeout(actorReadyTimeout))
+	}
+	d.mu.Lock()
+	d.actors = names
+	d.mu.Unlock()
+	opts := append(onNetwork(nw, names, ports...),
+		testcontainers.WithCmd(cmd...),
+		testcontainers.WithWaitStrategy(wait.ForAll(ready...).WithDeadline(actorReadyTimeout)),
 	)
-	c, err := d.run(ctx, name, image, opts...)
+	c, err := d.run(ctx, mocksContainer, image, opts...)
 	if err != nil {
-		return runenv.Endpoint{}, err
+		return nil, fmt.Errorf("starting the mocks (%s): %w", strings.Join(names, ", "), err)
 	}
-	ext, err := externalURL(ctx, c)
-	if err != nil {
-		return runenv.Endpoint{}, err
+	out := map[string]runenv.Endpoint{}
+	for i, name := range names {
+		ext, err := externalURL(ctx, c, ports[i])
+		if err != nil {
+			return nil, err
+		}
+		out[name] = runenv.Endpoint{Internal: fmt.Sprintf("http://%s:%d", name, actorPort(i)), External: ext}
 	}
-	return runenv.Endpoint{Internal: fmt.Sprintf("http://%s:%d", name, MockPort), External: ext}, nil
+	return out, nil
 }
 
 // startHostActor runs a mock on the host network, listening on a free loopback port; the kit
@@ -290,15 +317,19 @@ func freeLoopbackPort() (int, error) {
 
 func mockPort() string { return fmt.Sprintf("%d/tcp", MockPort) }
 
-// onNetwork puts a container on the run's network under name and publishes its port: on
-// loopback only with a local engine, so nothing of the run is reachable from other hosts.
-func onNetwork(nw *testcontainers.DockerNetwork, name string) []testcontainers.ContainerCustomizer {
+// onNetwork puts a container on the run's network under the given names and publishes its
+// ports: on loopback only with a local engine, so nothing of the run is reachable from other
+// hosts.
+func onNetwork(nw *testcontainers.DockerNetwork, names []string, ports ...string) []testcontainers.ContainerCustomizer {
 	return []testcontainers.ContainerCustomizer{
-		testcontainers.WithExposedPorts(mockPort()),
+		testcontainers.WithExposedPorts(ports...),
 		testcontainers.WithHostConfigModifier(func(hc *container.HostConfig) {
-			hc.PortBindings = dnetwork.PortMap{dnetwork.MustParsePort(mockPort()): {{HostIP: netip.MustParseAddr(publishing().bindIP)}}}
+			hc.PortBindings = dnetwork.PortMap{}
+			for _, p := range ports {
+				hc.PortBindings[dnetwork.MustParsePort(p)] = []dnetwork.PortBinding{{HostIP: netip.MustParseAddr(publishing().bindIP)}}
+			}
 		}),
-		network.WithNetwork([]string{name}, nw),
+		network.WithNetwork(names, nw),
 	}
 }
 
@@ -325,12 +356,17 @@ func (d *DockerRuntime) run(ctx context.Context, name, image string, opts ...tes
 	return c, nil
 }
 
-func externalURL(ctx context.Context, c *testcontainers.DockerContainer) (string, error) {
-	port, err := c.MappedPort(ctx, mockPort())
+// externalURL is the URL the kit reaches the container's port at (default: MockPort).
+func externalURL(ctx context.Context, c *testcontainers.DockerContainer, port ...string) (string, error) {
+	p := mockPort()
+	if len(port) > 0 {
+		p = port[0]
+	}
+	mapped, err := c.MappedPort(ctx, p)
 	if err != nil {
 		return "", envErr("reading the mapped port: %v", err)
 	}
-	return "http://" + net.JoinHostPort(publishing().host, port.Port()), nil
+	return "http://" + net.JoinHostPort(publishing().host, mapped.Port()), nil
 }
 
 // SUTBase implements Runtime.
@@ -387,7 +423,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 	if len(files) > 0 {
 		opts = append(opts, testcontainers.WithAdditionalLifecycleHooks(d.copyFiles(files)))
 	}
-	c, err := d.run(ctx, SUTAlias, image, append(onNetwork(nw, SUTAlias), opts...)...)
+	c, err := d.run(ctx, SUTAlias, image, append(onNetwork(nw, []string{SUTAlias}, mockPort()), opts...)...)
 	if err != nil {
 		d.mu.Lock()
 		_, created := d.containers[SUTAlias]
@@ -468,7 +504,39 @@ func (d *DockerRuntime) ActorLogs(ctx context.Context) map[string][]byte {
 	defer d.mu.Unlock()
 	out := map[string][]byte{}
 	for name, c := range d.containers {
-		out[name] = []byte(containerLogs(ctx, c))
+		logs := []byte(containerLogs(ctx, c))
+		if name != mocksContainer {
+			out[name] = logs
+			continue
+		}
+		maps.Copy(out, logsByActor(logs, d.actors))
+	}
+	return out
+}
+
+// logsByActor splits the output of the mocks container by the actor each line names (its
+// "actor" attribute); a line that names none (a crash, say) goes to every actor's log.
+func logsByActor(logs []byte, actors []string) map[string][]byte {
+	out := map[string][]byte{}
+	for _, a := range actors {
+		out[a] = nil
+	}
+	for _, line := range bytes.SplitAfter(logs, []byte("\n")) {
+		if len(line) == 0 {
+			continue
+		}
+		var rec struct {
+			Actor string `json:"actor"`
+		}
+		if json.Unmarshal(line, &rec) == nil {
+			if _, ok := out[rec.Actor]; ok {
+				out[rec.Actor] = append(out[rec.Actor], line...)
+				continue
+			}
+		}
+		for _, a := range actors {
+			out[a] = append(out[a], line...)
+		}
 	}
 	return out
 }
@@ -489,12 +557,23 @@ func (d *DockerRuntime) Close(ctx context.Context) error {
 	containers, nw, images := d.containers, d.nw, d.images
 	d.containers, d.nw, d.images = map[string]*testcontainers.DockerContainer{}, nil, nil
 	d.mu.Unlock()
-	var errs []error
+	var (
+		errs []error
+		mu   sync.Mutex
+		wg   sync.WaitGroup
+	)
 	for name, c := range containers {
-		if err := c.Terminate(ctx, testcontainers.RemoveVolumes()); err != nil {
-			errs = append(errs, fmt.Errorf("removing container %s: %w", name, err))
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := c.Terminate(ctx, testcontainers.RemoveVolumes()); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("removing container %s: %w", name, err))
+				mu.Unlock()
+			}
+		}()
 	}
+	wg.Wait()
 	if nw != nil {
 		if err := nw.Remove(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("removing network: %w", err))

@@ -67,3 +67,18 @@ func TestPublishingFollowsTheEngine(t *testing.T) {
 		}
 	}
 }
+
+func TestLogsByActorSplitsTheMocksContainer(t *testing.T) {
+	logs := []byte(`{"msg":"serving","actor":"hkr"}
+{"msg":"serving","actor":"xta"}
+panic: something
+{"msg":"late","actor":"hkr"}
+`)
+	got := logsByActor(logs, []string{"hkr", "xta"})
+	if want := "{\"msg\":\"serving\",\"actor\":\"hkr\"}\npanic: something\n{\"msg\":\"late\",\"actor\":\"hkr\"}\n"; string(got["hkr"]) != want {
+		t.Errorf("hkr's log:\n%s\nwant\n%s", got["hkr"], want)
+	}
+	if want := "{\"msg\":\"serving\",\"actor\":\"xta\"}\npanic: something\n"; string(got["xta"]) != want {
+		t.Errorf("xta's log:\n%s\nwant\n%s", got["xta"], want)
+	}
+}
