@@ -44,17 +44,34 @@ const (
 	placementMargin = 200 * time.Millisecond
 )
 
-// cadence is the SUT's own polling rhythm, read from two consecutive listing rounds with no
-// callback sent between them.
+// cadence is the SUT's own polling rhythm, read from its last two or three consecutive listing
+// rounds with no callback sent among them.
 type cadence struct {
-	Previous, Last time.Time
+	// Earlier is the round before Previous when it was quiet too, else zero.
+	Earlier, Previous, Last time.Time
 }
 
-// Period is the time between the two rounds.
-func (c cadence) Period() time.Duration { return c.Last.Sub(c.Previous) }
+// Period is the time between the rounds: the shorter interval when there are three. A round
+// the SUT started late (a busy machine) lengthens the interval before it and shortens the one
+// after; the shorter one is nearer the SUT's schedule.
+func (c cadence) Period() time.Duration {
+	p := c.Last.Sub(c.Previous)
+	if !c.Earlier.IsZero() {
+		p = min(p, c.Previous.Sub(c.Earlier))
+	}
+	return p
+}
 
-// NextDue is when the SUT's next scheduled round is due.
-func (c cadence) NextDue() time.Time { return c.Last.Add(c.Period()) }
+// NextDue is when the SUT's next scheduled round is due: a Period after the last round, or two
+// after the one before it when the last came late.
+func (c cadence) NextDue() time.Time {
+	p := c.Period()
+	due := c.Last.Add(p)
+	if other := c.Previous.Add(2 * p); other.After(c.Last) && other.Before(due) {
+		due = other
+	}
+	return due
+}
 
 // window is how soon after a valid callback the SUT must fetch what it announces.
 func (c cadence) window() time.Duration { return min(maxReactionWindow, c.Period()/2) }
@@ -71,22 +88,30 @@ func (c cadence) room(cb time.Time) bool {
 	return !cb.Add(c.window()).After(c.NextDue().Add(-c.slack()))
 }
 
-// quietCadence returns the cadence of the last two listing rounds when no callback was sent
-// between them, nor within maxReactionWindow before the first: a round that answers a callback is
-// no scheduled one, and a period measured from it would be too short. A callback earlier than
-// that can only have pulled the first round forward, which makes the period look shorter and
-// the judgement stricter, never laxer.
+// quietCadence returns the cadence of the last listing rounds (three, else two) when no
+// callback was sent among them, nor within maxReactionWindow before the first: a round that
+// answers a callback is no scheduled one, and a period measured from it would be too short. A
+// callback earlier than that can only have pulled the first round forward, which makes the
+// period look shorter and the judgement stricter, never laxer.
 func quietCadence(rounds, callbacks []time.Time) (cadence, bool) {
+	quiet := func(from, to time.Time) bool {
+		for _, cb := range callbacks {
+			if cb.After(from.Add(-maxReactionWindow)) && !cb.After(to) {
+				return false
+			}
+		}
+		return true
+	}
 	if len(rounds) < 2 {
 		return cadence{}, false
 	}
 	c := cadence{Previous: rounds[len(rounds)-2], Last: rounds[len(rounds)-1]}
-	if c.Period() <= 0 {
+	if !c.Last.After(c.Previous) || !quiet(c.Previous, c.Last) {
 		return cadence{}, false
 	}
-	for _, cb := range callbacks {
-		if cb.After(c.Previous.Add(-maxReactionWindow)) && !cb.After(c.Last) {
-			return cadence{}, false
+	if len(rounds) >= 3 {
+		if e := rounds[len(rounds)-3]; c.Previous.After(e) && quiet(e, c.Last) {
+			c.Earlier = e
 		}
 	}
 	return c, true

@@ -17,7 +17,9 @@ func TestQuietCadence(t *testing.T) {
 		period    time.Duration
 	}{
 		{"two quiet rounds", []time.Time{at(0), at(10)}, nil, true, 10 * time.Second},
-		{"last two of several", []time.Time{at(0), at(4), at(14)}, nil, true, 10 * time.Second},
+		{"the last three of several", []time.Time{at(-9), at(-8), at(0), at(10), at(20)}, nil, true, 10 * time.Second},
+		{"the shorter of the last two intervals", []time.Time{at(0), at(4), at(14)}, nil, true, 4 * time.Second},
+		{"two when a callback came before the third", []time.Time{at(0), at(10), at(20)}, []time.Time{at(5)}, true, 10 * time.Second},
 		{"one round", []time.Time{at(0)}, nil, false, 0},
 		{"callback between", []time.Time{at(0), at(10)}, []time.Time{at(5)}, false, 0},
 		{"callback at the last round", []time.Time{at(0), at(10)}, []time.Time{at(10)}, false, 0},
@@ -32,6 +34,20 @@ func TestQuietCadence(t *testing.T) {
 				t.Errorf("got %v period %s, want %v period %s", ok, c.Period(), tc.ok, tc.period)
 			}
 		})
+	}
+}
+
+// A SUT polling on a fixed schedule whose last round started late (a busy machine) is next
+// due on its schedule, not a lengthened period after the late round.
+func TestCadenceAfterALateRound(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC)
+	late := cadence{Earlier: t0, Previous: t0.Add(time.Second), Last: t0.Add(2300 * time.Millisecond)}
+	if p, due := late.Period(), late.NextDue(); p != time.Second || !due.Equal(t0.Add(3*time.Second)) {
+		t.Errorf("rounds at 0, 1, 2.3 s: period %s, next due %s; want 1 s and 3 s", p, due.Sub(t0))
+	}
+	early := cadence{Earlier: t0, Previous: t0.Add(1300 * time.Millisecond), Last: t0.Add(2 * time.Second)}
+	if due := early.NextDue(); !due.Equal(t0.Add(2700 * time.Millisecond)) {
+		t.Errorf("rounds at 0, 1.3, 2 s: next due %s; want 2.7 s (the earlier projection)", due.Sub(t0))
 	}
 }
 
