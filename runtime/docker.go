@@ -356,13 +356,9 @@ func (d *DockerRuntime) run(ctx context.Context, name, image string, opts ...tes
 	return c, nil
 }
 
-// externalURL is the URL the kit reaches the container's port at (default: MockPort).
-func externalURL(ctx context.Context, c *testcontainers.DockerContainer, port ...string) (string, error) {
-	p := mockPort()
-	if len(port) > 0 {
-		p = port[0]
-	}
-	mapped, err := c.MappedPort(ctx, p)
+// externalURL is the URL the kit reaches the container's port (e.g. "8080/tcp") at.
+func externalURL(ctx context.Context, c *testcontainers.DockerContainer, port string) (string, error) {
+	mapped, err := c.MappedPort(ctx, port)
 	if err != nil {
 		return "", envErr("reading the mapped port: %v", err)
 	}
@@ -434,7 +430,7 @@ func (d *DockerRuntime) StartSUT(ctx context.Context, spec SUTSpec) (SUT, error)
 		}
 		return nil, err
 	}
-	url, err := externalURL(ctx, c)
+	url, err := externalURL(ctx, c, mockPort())
 	if err != nil {
 		return nil, err
 	}
@@ -626,7 +622,7 @@ func (s *dockerSUT) Restart(ctx context.Context) error {
 	if err := s.c.Start(ctx); err != nil {
 		return envErr("starting the SUT container again: %v", err)
 	}
-	url, err := externalURL(ctx, s.c)
+	url, err := externalURL(ctx, s.c, mockPort())
 	if err != nil {
 		return err
 	}
