@@ -173,29 +173,23 @@ func (d *DockerRuntime) StartActors(ctx context.Context, actors map[string]Actor
 		return d.startNetworkActors(ctx, names, image)
 	}
 	// The mocks start side by side: most of a container's start is the engine's wait.
-	var (
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-		out  = map[string]runenv.Endpoint{}
-		errs []error
-	)
+	var mu sync.Mutex
+	out := map[string]runenv.Endpoint{}
+	var starts []func() error
 	for _, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		starts = append(starts, func() error {
 			ep, err := d.startHostActor(ctx, name, image)
+			if err != nil {
+				return fmt.Errorf("starting mock %s: %w", name, err)
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil {
-				errs = append(errs, fmt.Errorf("starting mock %s: %w", name, err))
-				return
-			}
 			out[name] = ep
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := sideBySide(starts...); err != nil {
+		return nil, err
 	}
 	return out, nil
 }
@@ -553,23 +547,16 @@ func (d *DockerRuntime) Close(ctx context.Context) error {
 	containers, nw, images := d.containers, d.nw, d.images
 	d.containers, d.nw, d.images = map[string]*testcontainers.DockerContainer{}, nil, nil
 	d.mu.Unlock()
-	var (
-		errs []error
-		mu   sync.Mutex
-		wg   sync.WaitGroup
-	)
+	var removals []func() error
 	for name, c := range containers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		removals = append(removals, func() error {
 			if err := c.Terminate(ctx, testcontainers.RemoveVolumes()); err != nil {
-				mu.Lock()
-				errs = append(errs, fmt.Errorf("removing container %s: %w", name, err))
-				mu.Unlock()
+				return fmt.Errorf("removing container %s: %w", name, err)
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	errs := []error{sideBySide(removals...)}
 	if nw != nil {
 		if err := nw.Remove(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("removing network: %w", err))
@@ -640,7 +627,7 @@ func (d *DockerRuntime) PrepareImages(ctx context.Context, reference bool) error
 	if !reference {
 		return mock()
 	}
-	return bothBuilt(mock, func() error { _, err := d.kitImage(ctx, ReferenceImage); return err })
+	return sideBySide(mock, func() error { _, err := d.kitImage(ctx, ReferenceImage); return err })
 }
 
 // kitImage returns the image k for this run: the one `conformance images build|load` made for

@@ -360,7 +360,8 @@ func BuildKitImages(ctx context.Context, o BuildOptions) ([]string, error) {
 	if o.ReferenceTag != "" {
 		refTags = append(refTags, o.ReferenceTag)
 	}
-	err = bothBuilt(
+	// The two builds mostly wait on their own link steps.
+	err = sideBySide(
 		func() error { return b.build(ctx, MockImage, []string{MockImage.Tag(id)}, imageExtras{}) },
 		func() error {
 			return b.build(ctx, ReferenceImage, refTags, imageExtras{files: files, env: referenceEnv})
@@ -372,11 +373,16 @@ func BuildKitImages(ctx context.Context, o BuildOptions) ([]string, error) {
 	return append([]string{MockImage.Tag(id)}, refTags...), nil
 }
 
-// bothBuilt runs two image builds side by side: each mostly waits for its own link step.
-func bothBuilt(a, b func() error) error {
-	errB := make(chan error, 1)
-	go func() { errB <- b() }()
-	return errors.Join(a(), <-errB)
+// sideBySide runs the steps at once and returns all their errors: for steps that mostly wait
+// on the engine or the linker.
+func sideBySide(steps ...func() error) error {
+	errs := make([]error, len(steps))
+	var wg sync.WaitGroup
+	for i, step := range steps {
+		wg.Go(func() { errs[i] = step() })
+	}
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 // SaveKitImages writes this binary's kit images to w as a `docker save` archive.
