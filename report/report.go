@@ -337,24 +337,24 @@ func overall(s Summary) string {
 }
 
 // Write writes JUnit XML, Ginkgo's JSON and the summary of the selected checks into dir and
-// returns the summary.
-func Write(dir string, r types.Report, meta Meta, selected []string) (Summary, error) {
+// returns the summary and the report as written (code locations relative to the kit's source).
+func Write(dir string, r types.Report, meta Meta, selected []string) (Summary, types.Report, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return Summary{}, fmt.Errorf("creating report folder: %w", err)
+		return Summary{}, r, fmt.Errorf("creating report folder: %w", err)
 	}
 	s := Summarise(r, meta, selected)
 	r = relative(r)
 	junit := filepath.Join(dir, JUnitFile)
 	if err := writeJUnit(junit, r, s); err != nil {
-		return s, fmt.Errorf("writing JUnit report: %w", err)
+		return s, r, fmt.Errorf("writing JUnit report: %w", err)
 	}
 	js := filepath.Join(dir, JSONFile)
 	if err := reporters.GenerateJSONReport(r, js); err != nil {
-		return s, fmt.Errorf("writing JSON report: %w", err)
+		return s, r, fmt.Errorf("writing JSON report: %w", err)
 	}
 	sum := filepath.Join(dir, SummaryFile)
 	s.Files = []string{junit, js, sum}
-	return s, WriteSummary(sum, s)
+	return s, r, WriteSummary(sum, s)
 }
 
 // WriteSummary writes s to path atomically: a reader (or a run killed mid-write) sees the old

@@ -95,7 +95,7 @@ func TestShouldChecksAreReportedBesideTheVerdict(t *testing.T) {
 func TestWriteProducesAllReports(t *testing.T) {
 	dir := t.TempDir()
 	r := types.Report{SuiteDescription: "x", SpecReports: types.SpecReports{spec("SM-PRB-010", types.SpecStatePassed, true, "")}}
-	s, err := Write(dir, r, Meta{Runtime: "process"}, []string{"SM-PRB-010"})
+	s, _, err := Write(dir, r, Meta{Runtime: "process"}, []string{"SM-PRB-010"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestJUnitNamesChecksByProfileAndIDWithRelativePaths(t *testing.T) {
 	sr.ReportEntries = types.ReportEntries{{Name: EntryEvidence, Location: sr.LeafNodeLocation}}
 	unselected := spec("FC-RCV-010", types.SpecStateSkipped, false, "")
 	r := types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr, unselected}}
-	if _, err := Write(dir, r, Meta{}, []string{"SM-PRB-010", "SM-TOK-020"}); err != nil {
+	if _, _, err := Write(dir, r, Meta{}, []string{"SM-PRB-010", "SM-TOK-020"}); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(filepath.Join(dir, JUnitFile))

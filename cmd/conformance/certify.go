@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 
+	"github.com/onsi/ginkgo/v2/types"
+
 	"github.com/konform/konform/attest"
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/certificate"
@@ -126,7 +128,7 @@ func notCertifiable(s report.Summary) string {
 // certificate.pdf; with --sign-key the signed attestation over every file of the report.
 // The order matters: the certificate names the attestation's predicate digest, and the
 // attestation binds every file written before it, the certificate included.
-func finishReports(o runOptions, sum report.Summary, stderr io.Writer) (report.Summary, error) {
+func finishReports(o runOptions, sum report.Summary, written types.Report, stderr io.Writer) (report.Summary, error) {
 	if o.certify {
 		sum.Meta.NotCertifiable = notCertifiable(sum)
 		if sum.Meta.NotCertifiable == "" {
@@ -138,7 +140,7 @@ func finishReports(o runOptions, sum report.Summary, stderr io.Writer) (report.S
 			return sum, err
 		}
 	}
-	if _, err := htmlreport.WriteFromDir(o.out); err != nil {
+	if _, err := htmlreport.Write(o.out, sum, written); err != nil {
 		return sum, fmt.Errorf("writing report.html: %w", err)
 	}
 	pred := attest.NewPredicate(sum)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,6 +59,16 @@ func TestCertifiedRunVerifies(t *testing.T) {
 	pub := filepath.Join(keys, "konform.pub")
 	if v, code := runCLI(t, time.Minute, "verify", "--key", pub, out); code != exitPassed {
 		t.Fatalf("verify of the report as written: exit %d\n%s", code, v)
+	}
+	// The run renders report.html from what it holds in memory; `conformance report` renders it
+	// from summary.json and ginkgo-report.json. Both pages are the same, byte for byte.
+	page := filepath.Join(out, "report.html")
+	written, _ := os.ReadFile(page)
+	if log, code := runCLI(t, time.Minute, "report", out); code != exitPassed {
+		t.Fatalf("report %s: exit %d\n%s", out, code, log)
+	}
+	if again, _ := os.ReadFile(page); !bytes.Equal(written, again) {
+		t.Fatalf("report.html rendered from the report's files (%d bytes) differs from the run's own (%d bytes)", len(again), len(written))
 	}
 	var files []string
 	_ = filepath.WalkDir(out, func(p string, e os.DirEntry, err error) error {

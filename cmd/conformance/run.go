@@ -442,12 +442,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	meta.FinishedAt = time.Now().UTC()
 	meta.Interrupted = ctx.Err() != nil || r.SpecialSuiteFailureReasons != nil && interrupted(r)
 	st.saveEvidence(o.out)
-	sum, err := report.Write(o.out, r, meta, selected)
+	sum, written, err := report.Write(o.out, r, meta, selected)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
-	if sum, err = finishReports(o, sum, stderr); err != nil {
+	if sum, err = finishReports(o, sum, written, stderr); err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
@@ -605,12 +605,12 @@ func reportNotReady(o runOptions, st *stage, started time.Time, console report.C
 	sr := types.SpecReport{LeafNodeType: types.NodeTypeIt, LeafNodeText: probeCheck, LeafNodeLabels: []string{probeCheck}, State: types.SpecStateFailed, NumAttempts: 1}
 	sr.Failure.Message = st.notReady.Error()
 	st.saveEvidence(o.out)
-	sum, err := report.Write(o.out, types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr}}, meta, selected)
+	sum, written, err := report.Write(o.out, types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr}}, meta, selected)
 	if err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}
-	if sum, err = finishReports(o, sum, stderr); err != nil {
+	if sum, err = finishReports(o, sum, written, stderr); err != nil {
 		fmt.Fprintf(stderr, "conformance run: %v\n", err)
 		return exitEnvironment
 	}

@@ -98,6 +98,13 @@ func WriteFromDir(dir string) (string, error) {
 			r.SpecReports = append(r.SpecReports, x.SpecReports...)
 		}
 	}
+	return Write(dir, s, r)
+}
+
+// Write renders the page for summary s and Ginkgo report r into dir/report.html, returning its
+// path: a run hands over what it has just written to summary.json and ginkgo-report.json
+// rather than reading megabytes of evidence back.
+func Write(dir string, s report.Summary, r types.Report) (string, error) {
 	var buf bytes.Buffer
 	if err := Render(&buf, s, r); err != nil {
 		return "", err
