@@ -356,9 +356,16 @@ func (res *DecryptResult) parseHeader(raw []byte) error {
 	return nil
 }
 
-func isB64URL(c byte) bool {
-	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_'
-}
+func isB64URL(c byte) bool { return b64URLChar[c] }
+
+// b64URLChar holds the characters of unpadded base64url: a table, because the ciphertext of a
+// 50 MiB attachment is 70 million of them.
+var b64URLChar = func() (t [256]bool) {
+	for _, c := range []byte("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_") {
+		t[c] = true
+	}
+	return t
+}()
 
 // readSegment reads up to the next '.', which it consumes.
 func readSegment(br *bufio.Reader, name string, max int64) ([]byte, error) {
@@ -418,18 +425,18 @@ func (s *segmentReader) Read(p []byte) (int, error) {
 		}
 		return 0, s.err
 	}
-	n := 0
-	for n < len(peek) {
-		c := peek[n]
-		if c == '.' {
-			s.dot = true
-			break
-		}
-		if !isB64URL(c) {
+	n := bytes.IndexByte(peek, '.')
+	if n < 0 {
+		n = len(peek)
+	} else {
+		s.dot = true
+	}
+	for i, c := range peek[:n] {
+		if !b64URLChar[c] {
 			s.err = fmt.Errorf("%w: ciphertext contains %q, not base64url", ErrMalformed, c)
+			s.dot, n = false, i
 			break
 		}
-		n++
 	}
 	copy(p, peek[:n])
 	s.r.Discard(n)
