@@ -84,7 +84,7 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, plan Plan, run RunFunc, 
 	res.Checks = checksOf(cat, plan.Profiles)
 	res.Problems = append(res.Problems, catalogueProblems(cat, res.Checks)...)
 
-	jobs := append([]string{""}, plan.Defects...)
+	jobs := append([]string{""}, schedule(plan.Defects)...)
 	if parallel < 1 {
 		parallel = 1
 	}
@@ -142,6 +142,44 @@ func Run(ctx context.Context, cat *catalogue.Catalogue, plan Plan, run RunFunc, 
 	}
 	sort.Strings(res.Problems)
 	return res
+}
+
+// schedule orders the defect runs so that each transport's runs are spread evenly over the
+// self-test, the clean run (over every transport) going first. A run over FIT-Connect mostly
+// computes (RSA, its 50 MiB attachment) while a run over XTA mostly waits on the reader's poll
+// cadence; in name order the xta- runs came last and the machine idled through their minutes.
+func schedule(names []string) []string {
+	type job struct {
+		name  string
+		at    float64 // the run's place within its transport's runs, from 0 to 1
+		group int     // the size of its transport's share
+	}
+	byTransport := map[string][]string{}
+	for _, d := range names {
+		t := defects.TransportOf(d)
+		byTransport[t] = append(byTransport[t], d)
+	}
+	var jobs []job
+	for _, group := range byTransport {
+		for i, d := range group {
+			jobs = append(jobs, job{d, (float64(i) + 0.5) / float64(len(group)), len(group)})
+		}
+	}
+	sort.Slice(jobs, func(i, j int) bool {
+		a, b := jobs[i], jobs[j]
+		if a.at != b.at {
+			return a.at < b.at
+		}
+		if a.group != b.group {
+			return a.group < b.group
+		}
+		return a.name < b.name
+	})
+	out := make([]string, len(jobs))
+	for i, j := range jobs {
+		out[i] = j.name
+	}
+	return out
 }
 
 // checksOf returns the test IDs of the catalogue that belong to any of the profiles.

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/konform/konform/catalogue"
 	"github.com/konform/konform/reference/defects"
 	"github.com/konform/konform/report"
@@ -191,5 +193,17 @@ func TestACheckCannotDeclareADefectOfTheOtherTransport(t *testing.T) {
 	p := strings.Join(catalogueProblems(c, c.IDs()), "\n")
 	if !strings.Contains(p, `declares defect "float-arithmetic", which the self-test runs over fitconnect only`) {
 		t.Fatalf("no problem for an xta check declaring a FIT-Connect defect:\n%s", p)
+	}
+}
+
+// The runs of the smaller transport are spread among the others, not left for the end.
+func TestScheduleSpreadsEachTransport(t *testing.T) {
+	got := schedule([]string{"a", "b", "c", "d", "e", "f", "xta-a", "xta-b"})
+	want := []string{"a", "xta-a", "b", "c", "d", "xta-b", "e", "f"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("schedule (-want +got):\n%s", diff)
+	}
+	if got := schedule(nil); len(got) != 0 {
+		t.Errorf("schedule(nil) = %q", got)
 	}
 }
