@@ -69,7 +69,10 @@ func writeJUnit(path string, r types.Report, s Summary) error {
 		OmitLeafNodeType:          true,
 		OmitSuiteSetupNodes:       true,
 	}
-	if err := reporters.GenerateJUnitReportWithConfig(r, path, cfg); err != nil {
+	// The exchanges are in the JSON report; JUnit readers get the verdict, the clause and the
+	// failure. Dropped before Ginkgo writes the XML: read back, megabytes of it cost more than
+	// the rest of the report.
+	if err := reporters.GenerateJUnitReportWithConfig(withoutEvidence(r), path, cfg); err != nil {
 		return err
 	}
 	b, err := os.ReadFile(path)
@@ -105,7 +108,6 @@ func writeJUnit(path string, r types.Report, s Summary) error {
 			}
 			seen[v.ID] = true
 			tc.Name = v.ID + " " + v.Title
-			tc.Properties = withoutEvidence(tc.Properties)
 			if v.Verdict == NotRun {
 				tc.Status, tc.Failure, tc.Error = "not run", nil, nil
 				tc.Skipped = &reporters.JUnitSkipped{Message: "not run: " + v.Reason}
@@ -147,17 +149,19 @@ func writeJUnit(path string, r types.Report, s Summary) error {
 	return os.WriteFile(path, append([]byte(xml.Header), out...), 0o644)
 }
 
-// withoutEvidence drops the evidence entry from a test case: the exchanges are in the JSON
-// report; JUnit readers get the verdict, the clause and the failure.
-func withoutEvidence(p *reporters.JUnitProperties) *reporters.JUnitProperties {
-	if p == nil {
-		return nil
-	}
-	var kept []reporters.JUnitProperty
-	for _, prop := range p.Properties {
-		if prop.Name != EntryEvidence {
-			kept = append(kept, prop)
+// withoutEvidence is r without the evidence entry of each check.
+func withoutEvidence(r types.Report) types.Report {
+	out := r
+	out.SpecReports = make(types.SpecReports, len(r.SpecReports))
+	for i, sr := range r.SpecReports {
+		var kept types.ReportEntries
+		for _, e := range sr.ReportEntries {
+			if e.Name != EntryEvidence {
+				kept = append(kept, e)
+			}
 		}
+		sr.ReportEntries = kept
+		out.SpecReports[i] = sr
 	}
-	return &reporters.JUnitProperties{Properties: kept}
+	return out
 }

@@ -111,7 +111,7 @@ func TestJUnitNamesChecksByProfileAndIDWithRelativePaths(t *testing.T) {
 	sr.LeafNodeText = "SM-PRB-010 the SUT answers the probe with the contract version"
 	sr.LeafNodeLocation = types.CodeLocation{FileName: sourceRoot + "suites/smoke/smoke.go", LineNumber: 26}
 	sr.Failure.Location = sr.LeafNodeLocation
-	sr.ReportEntries = types.ReportEntries{{Name: EntryEvidence, Location: sr.LeafNodeLocation}}
+	sr.ReportEntries = types.ReportEntries{{Name: EntryEvidence, Location: sr.LeafNodeLocation, Value: types.WrapEntryValue("GET /v1/exchange-of-the-evidence")}}
 	unselected := spec("FC-RCV-010", types.SpecStateSkipped, false, "")
 	r := types.Report{SuiteDescription: "Konform conformance", SpecReports: types.SpecReports{sr, unselected}}
 	if _, _, err := Write(dir, r, Meta{}, []string{"SM-PRB-010", "SM-TOK-020"}); err != nil {
@@ -127,7 +127,8 @@ func TestJUnitNamesChecksByProfileAndIDWithRelativePaths(t *testing.T) {
 			t.Errorf("JUnit lacks %q", want)
 		}
 	}
-	for _, not := range []string{sourceRoot, "FC-RCV-010", `name="evidence"`} {
+	// The exchanges are the JSON report's: neither a property nor the failed check's timeline.
+	for _, not := range []string{sourceRoot, "FC-RCV-010", `name="evidence"`, "exchange-of-the-evidence"} {
 		if strings.Contains(x, not) {
 			t.Errorf("JUnit holds %q", not)
 		}
