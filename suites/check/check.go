@@ -6,6 +6,8 @@ package check
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -105,6 +107,33 @@ func noteKitDecisions(r catalogue.Requirement) {
 type Evidence struct {
 	Exchanges []recorder.Exchange `json:"exchanges"`
 	Errors    []string            `json:"errors,omitempty"`
+}
+
+// String counts the exchanges per actor: it is the entry's text in Ginkgo's reports, beside
+// the exchanges themselves as JSON. (Without it Ginkgo prints the whole evidence with %+v into
+// every report it writes.)
+func (e Evidence) String() string {
+	var actors []string
+	count := map[string]int{}
+	for _, x := range e.Exchanges {
+		if count[x.Actor] == 0 {
+			actors = append(actors, x.Actor)
+		}
+		count[x.Actor]++
+	}
+	sort.Strings(actors)
+	parts := make([]string, len(actors))
+	for i, a := range actors {
+		parts[i] = fmt.Sprintf("%s %d", a, count[a])
+	}
+	s := fmt.Sprintf("%d exchanges", len(e.Exchanges))
+	if len(parts) > 0 {
+		s += " (" + strings.Join(parts, ", ") + ")"
+	}
+	if len(e.Errors) > 0 {
+		s += "; not collected: " + strings.Join(e.Errors, "; ")
+	}
+	return s
 }
 
 type evidenceCursor struct {
