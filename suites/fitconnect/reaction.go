@@ -62,6 +62,16 @@ func (c cadence) Period() time.Duration {
 	return p
 }
 
+// average is the mean of the two intervals between three rounds; ok is false for two rounds.
+// Unlike Period it does not shrink when a late round is followed by one on schedule, so it is
+// what says whether the SUT polls too often.
+func (c cadence) average() (time.Duration, bool) {
+	if c.Earlier.IsZero() {
+		return 0, false
+	}
+	return c.Last.Sub(c.Earlier) / 2, true
+}
+
 // NextDue is when the SUT's next scheduled round is due: a Period after the last round, or two
 // after the one before it when the last came late.
 func (c cadence) NextDue() time.Time {
@@ -293,8 +303,13 @@ func awaitCadence(ctx context.Context, env *runenv.Env) cadence {
 		}).WithContext(ctx).WithTimeout(cadenceWait).WithPolling(50*time.Millisecond).Should(Succeed(),
 			"without callbacks the SUT must poll at least every %s it was given (SUT contract §1)", contract.EnvPollInterval)
 		if env.PollInterval > 0 && cad.Period() < env.PollInterval/2 {
-			Fail(fmt.Sprintf("the SUT polls every %s on its own, more than twice as often as the poll interval %s it was given (SUT contract §1): a reaction to a callback cannot be told from a scheduled round",
-				cad.Period().Round(time.Millisecond), env.PollInterval))
+			if avg, ok := cad.average(); ok && avg < env.PollInterval/2 {
+				Fail(fmt.Sprintf("the SUT polls every %s on its own (rounds at %s, %s and %s), more than twice as often as the poll interval %s it was given (SUT contract §1): a reaction to a callback cannot be told from a scheduled round",
+					avg.Round(time.Millisecond), stamp(cad.Earlier), stamp(cad.Previous), stamp(cad.Last), env.PollInterval))
+			}
+			// One short interval after a long one: a round the SUT started late (a busy
+			// machine) and the next one on its schedule. Its next rounds show the cadence.
+			continue
 		}
 		// The release and the callback take a moment; leave them placementMargin.
 		if cad.room(time.Now().Add(placementMargin)) {

@@ -51,6 +51,24 @@ func TestCadenceAfterALateRound(t *testing.T) {
 	}
 }
 
+// A round two intervals late followed at once by the next on schedule is no SUT that polls
+// too often; three rounds a few milliseconds apart are.
+func TestCadenceAverage(t *testing.T) {
+	t0 := time.Date(2026, 11, 30, 9, 15, 0, 0, time.UTC)
+	ms := func(n int) time.Time { return t0.Add(time.Duration(n) * time.Millisecond) }
+	late := cadence{Earlier: ms(0), Previous: ms(1994), Last: ms(2035)}
+	if avg, ok := late.average(); !ok || avg < 500*time.Millisecond || late.Period() != 41*time.Millisecond {
+		t.Errorf("rounds at 0, 1.994, 2.035 s: average %s (%v), period %s; want an average of about 1 s and a period of 41 ms", avg, ok, late.Period())
+	}
+	fast := cadence{Earlier: ms(0), Previous: ms(40), Last: ms(80)}
+	if avg, ok := fast.average(); !ok || avg != 40*time.Millisecond {
+		t.Errorf("rounds every 40 ms: average %s (%v)", avg, ok)
+	}
+	if _, ok := (cadence{Previous: ms(0), Last: ms(40)}).average(); ok {
+		t.Error("two rounds have one interval, no average")
+	}
+}
+
 func TestCadenceRoom(t *testing.T) {
 	last := time.Date(2026, 11, 30, 9, 15, 10, 0, time.UTC)
 	c := cadence{Previous: last.Add(-10 * time.Second), Last: last}
