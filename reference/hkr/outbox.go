@@ -377,6 +377,20 @@ func (o *Outbox) deliver(ctx context.Context, id string) (time.Time, error) {
 		}
 	}
 	err := o.db.Update(func(tx *bbolt.Tx) error {
+		// Bookings Enqueue added while these were being sent (only rebook-on-redelivery adds to
+		// a stored order) are kept, not overwritten: the defect must book twice every time.
+		cur, ok, err := getStored(tx, id)
+		if err != nil {
+			return err
+		}
+		if ok && len(cur.Bookings) > len(rec.Bookings) {
+			for _, b := range cur.Bookings[len(rec.Bookings):] {
+				rec.Bookings = append(rec.Bookings, b)
+				if b.State == contract.BookingPending {
+					pending, next = true, o.now()
+				}
+			}
+		}
 		if err := putStored(tx, id, rec); err != nil {
 			return err
 		}

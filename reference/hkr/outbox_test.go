@@ -231,6 +231,49 @@ func TestOutboxDefects(t *testing.T) {
 			}
 		}
 	})
+	// The second Anordnung is added while the first is on its way to the HKR system: sending
+	// the first must not overwrite it (seen in a self-test under load: HK-PAY-040 passed).
+	t.Run(DefectRebookOnRedelivery+" while sending", func(t *testing.T) {
+		f := &fakeHKR{booked: map[string]int{}}
+		entered, release := make(chan struct{}), make(chan struct{})
+		var once sync.Once
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			once.Do(func() { close(entered); <-release })
+			f.ServeHTTP(w, r)
+		}))
+		defer srv.Close()
+		o := newOutbox(t, srv.URL, defects.Set{DefectRebookOnRedelivery: true})
+		id := testOrder().SubmissionID
+		if err := o.Enqueue(testOrder()); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { o.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		<-entered
+		if err := o.Enqueue(testOrder()); err != nil {
+			t.Fatal(err)
+		}
+		close(release)
+		for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			b, err := o.Bookings(id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(b) == 2 && b[0].State == contract.BookingBooked && b[1].State == contract.BookingBooked {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("want both Anordnungen booked, got %+v", b)
+			}
+		}
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		if len(f.booked) != 2 {
+			t.Errorf("the HKR system booked %v, want two Anordnungen", f.booked)
+		}
+	})
 	t.Run(DefectSwallowRejection, func(t *testing.T) {
 		f := &fakeHKR{script: []int{1}, booked: map[string]int{}}
 		srv := httptest.NewServer(f)
